@@ -1,0 +1,5 @@
+"""`python -m exocli` runs the exo command."""
+
+from .cli import main
+
+main()

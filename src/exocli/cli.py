@@ -1,0 +1,727 @@
+"""The exo command: Typer wiring only.
+
+Each command turns its options into calls on the core (catalog, query,
+search, views, cite) and hands the result to the one renderer. Errors from
+the core are printed here, once, with the exit codes of the README: 0 found,
+1 nothing found or unknown key, 2 usage or data error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+from . import DATA_RELEASE, REVIEW_DOI, __version__
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NOT_FOUND, DataError, ExoError, NotFound, UsageError
+
+HELP = """A terminal field guide to research on MSC-derived exosomes.
+
+Every study, disease, cell source, company and term of Wei et al. (2021),
+Front. Pharmacol. 11:590470, searchable and citable.
+
+\b
+Examples:
+  exo search gvhd
+  exo studies --disease "type 2 diabetes" --year 2017..2019
+  exo studies --source BMSC --evidence animal --json | jq -r '.[].doi'
+  exo companies --area diagnostics
+  exo show Bruno2009
+  exo cite Bruno2009 --style apa
+  exo studies --disease gvhd -o keys | exo cite - --format bibtex
+  exo map
+"""
+
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+class Interrupted(BaseException):
+    """Ctrl-C, raised past click so it cannot turn it into 'Aborted!'."""
+
+
+# -- shared options -----------------------------------------------------------
+
+FormatOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--format",
+        "-o",
+        help="Output format: table, plain, json, jsonl, csv, tsv, keys, markdown. "
+        "Default: table on a terminal, plain (tab-separated) in a pipe.",
+        metavar="FORMAT",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+FieldsOpt = Annotated[
+    Optional[str], typer.Option("--fields", help="Comma-separated fields to show, e.g. key,year,doi.")
+]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour (also: NO_COLOR=1).")]
+DataOpt = Annotated[
+    Optional[List[Path]],
+    typer.Option(
+        "--data",
+        help="Extra data folder (repeatable); adds to EXO_DATA_PATH and the bundled data.",
+        metavar="DIR",
+    ),
+]
+LimitOpt = Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Show at most N results.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Do not explain how filter values were read.")]
+
+
+def _complete_keys(incomplete: str) -> list[str]:
+    try:
+        from .catalog import load  # noqa: PLC0415
+
+        cat = load()
+    except Exception:  # noqa: BLE001 - completion must never fail loudly
+        return []
+    low = incomplete.casefold()
+    return [k for k in cat.keys if k.casefold().startswith(low)][:200]
+
+
+# -- plumbing -------------------------------------------------------------------
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def report(e: ExoError) -> None:
+    """Print an error for people on stderr."""
+    from .text import one_line  # noqa: PLC0415
+
+    if isinstance(e, DataError):
+        for p in e.problems:
+            _err(one_line(str(p)))
+    _err(f"Error: {one_line(e.message)}")
+    if e.hint:
+        _err(f"  {one_line(e.hint)}")
+
+
+def handled(fn):
+    """Run a command, turning core errors into messages and exit codes."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ExoError as e:
+            report(e)
+            raise typer.Exit(e.exit_code) from None
+        except BrokenPipeError:
+            _quiet_pipe()
+            raise typer.Exit(0) from None
+        except (typer.Exit, Interrupted):
+            raise
+        except Exception as e:  # noqa: BLE001
+            if os.environ.get("EXO_DEBUG"):
+                raise
+            _err(f"Error: internal error: {type(e).__name__}: {e}")
+            _err("  this is a bug in exo; run again with EXO_DEBUG=1 for the traceback and report it")
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+def _quiet_pipe() -> None:
+    # NOTE: the reader went away (`exo ... | head -1`); point stdout at
+    # /dev/null so the interpreter's final flush cannot complain.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+class Output:
+    """Where and how a command writes: format, fields, colour, width."""
+
+    def __init__(self, fmt: str | None, json_: bool, fields: str | None, no_color: bool) -> None:
+        from .render import Format  # noqa: PLC0415
+
+        tty = _isatty(sys.stdout)
+        if json_:
+            if fmt not in (None, "json"):
+                raise UsageError("--json and --format disagree", "use one of them")
+            fmt = "json"
+        if fmt is None:
+            self.format = Format.TABLE if tty else Format.PLAIN
+        else:
+            try:
+                self.format = Format(fmt.lower())
+            except ValueError:
+                raise UsageError(
+                    f"unknown format {fmt!r}", "choose from: " + ", ".join(f.value for f in Format)
+                ) from None
+        self.fields_spec = fields
+        self.color = tty and not no_color and not os.environ.get("NO_COLOR")
+        self.tty = tty
+
+    def fields(self, types, hit: bool = False):
+        from .render import parse_fields  # noqa: PLC0415
+
+        return parse_fields(self.fields_spec, types, hit)
+
+    @property
+    def human(self) -> bool:
+        from .render import Format  # noqa: PLC0415
+
+        return self.format is Format.TABLE
+
+    def emit(self, objs: list[dict], types, *, hit: bool = False, title: str | None = None) -> None:
+        from .render import render  # noqa: PLC0415
+
+        fields = self.fields(types, hit)
+        render(objs, self.format, sys.stdout, fields=fields, hit=hit, color=self.color, title=title)
+        sys.stdout.flush()
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _load(data: list[Path] | None):
+    from .catalog import load, stderr_is_terminal  # noqa: PLC0415
+
+    shown = []
+    progress = None
+    if stderr_is_terminal():
+
+        def progress(path: str) -> None:
+            shown.append(path)
+            sys.stderr.write(f"\rexo: reading {path} ...\x1b[K")
+            sys.stderr.flush()
+
+    try:
+        return load(data or (), progress=progress)
+    finally:
+        if shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def _explain(notes, quiet: bool) -> None:
+    if quiet:
+        return
+    from .text import one_line  # noqa: PLC0415
+
+    for n in notes:
+        if not n.exact:
+            _err("exo: " + one_line(n.describe()))
+
+
+def _require(objs: list, what: str) -> None:
+    if not objs:
+        _err(f"exo: no {what}")
+        raise typer.Exit(EXIT_NOT_FOUND)
+
+
+# -- commands -------------------------------------------------------------------
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(
+            f"exo {__version__} (data release {DATA_RELEASE}; "
+            f"Wei et al. 2021, Front. Pharmacol. 11:590470, doi:{REVIEW_DOI})"
+        )
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version, data release and review DOI.")
+    ] = False,
+) -> None:
+    pass
+
+
+@app.command()
+@handled
+def search(
+    query: Annotated[List[str], typer.Argument(help="Words to look for; typos are fine.")],
+    type_: Annotated[
+        Optional[List[str]],
+        typer.Option("--type", "-t", help="Only these types: study, disease, source, company, term, topic (repeatable)."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most N hits.")] = 20,
+    format_: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+    no_color: NoColorOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """Search every study, disease, source, company, term and section.
+
+    \b
+    Examples:
+      exo search gvhd
+      exo search kordelass            (typos are fine)
+      exo search ExoDX --type company
+      exo search "tangential flow" --json | jq '.[0]'
+    """
+    from . import model  # noqa: PLC0415
+    from .render import object_for  # noqa: PLC0415
+    from .search import search as run  # noqa: PLC0415
+
+    out = Output(format_, json_, fields, no_color)
+    types = None
+    if type_:
+        types = set()
+        for t in type_:
+            try:
+                types.add(model.entity_type(t.strip().lower()).name)
+            except KeyError:
+                raise UsageError(
+                    f"unknown type {t!r}", "choose from: " + ", ".join(e.name for e in model.ENTITY_TYPES)
+                ) from None
+    text = " ".join(query)
+    if not text.strip():
+        raise UsageError("empty query", "give a word to look for, e.g. `exo search gvhd`")
+    cat = _load(data)
+    hits = run(cat, text, types, limit)
+    objs = []
+    for h in hits:
+        rec = cat.record(h.rid)
+        objs.append(object_for(rec, {"score": h.score, "matched": h.matched, "label": model.label(rec)}))
+    if not objs:
+        _err(f"exo: nothing matches {text[:80]!r}; try fewer or other words")
+        raise typer.Exit(EXIT_NOT_FOUND)
+    types_seen = list(dict.fromkeys(o["type"] for o in objs))
+    out.emit(objs, types_seen, hit=True)
+
+
+@app.command()
+@handled
+def studies(
+    text: Annotated[Optional[List[str]], typer.Argument(help="Free text the studies must match.")] = None,
+    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Disease key, name or abbreviation (repeatable: any of them).")] = None,
+    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", help="Cell source: key, name or abbreviation (BMSC, adipose...).")] = None,
+    topic: Annotated[Optional[List[str]], typer.Option("--topic", help="Review section citing the study (key or title).")] = None,
+    mechanism: Annotated[Optional[List[str]], typer.Option("--mechanism", "-m", help="miRNA, siRNA, pathway or molecule (miR-21, Wnt...).")] = None,
+    evidence: Annotated[Optional[List[str]], typer.Option("--evidence", "-e", help="in-vitro, animal, human, clinical or review.")] = None,
+    kind: Annotated[Optional[List[str]], typer.Option("--kind", "-k", help="research, review, methods or position-statement.")] = None,
+    year: Annotated[Optional[List[str]], typer.Option("--year", "-y", help="A year (2018) or range (2017..2019, 2017.., ..2019).")] = None,
+    sort: Annotated[Optional[str], typer.Option("--sort", help="key, year, title, journal or first-author (default: the review's order; relevance with free text).")] = None,
+    reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
+    limit: LimitOpt = None,
+    format_: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+    no_color: NoColorOpt = False,
+    quiet: QuietOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """List studies, filtered; filters combine with AND.
+
+    \b
+    Examples:
+      exo studies --disease gvhd
+      exo studies --disease t2dm --source umsc
+      exo studies --source adipose --year 2017..2019 --sort year
+      exo studies --mechanism miR-21 --json | jq -r '.[].title'
+      exo studies exosome hydrogel --evidence animal
+    """
+    from .query import StudyFilter, filter_studies, sort_ids  # noqa: PLC0415
+    from .render import object_for  # noqa: PLC0415
+
+    out = Output(format_, json_, fields, no_color)
+    out.fields(["study"])
+    cat = _load(data)
+    flt = StudyFilter(disease or [], source or [], topic or [], mechanism or [], evidence or [], kind or [], year or [])
+    ids, notes = filter_studies(cat, flt)
+    _explain(notes, quiet)
+    words = " ".join(text or []).strip()
+    if words:
+        from .search import search as run  # noqa: PLC0415
+
+        keep = set(ids)
+        ranked = [h.rid for h in run(cat, words, {"study"}, limit=None) if h.rid in keep]
+        ids = ranked if sort is None else sort_ids(cat, ranked, sort, reverse)
+        if reverse and sort is None:
+            ids = ids[::-1]
+    else:
+        ids = sort_ids(cat, ids, sort, reverse)
+    if limit:
+        ids = ids[:limit]
+    objs = [object_for(cat.record(i)) for i in ids]
+    _require(objs, "studies match")
+    out.emit(objs, ["study"])
+
+
+def _listing(type_name: str, ids_fn, format_, json_, fields, no_color, data, quiet=False, sort=None):
+    from .render import object_for  # noqa: PLC0415
+
+    out = Output(format_, json_, fields, no_color)
+    out.fields([type_name])
+    cat = _load(data)
+    ids, notes = ids_fn(cat)
+    _explain(notes, quiet)
+    objs = [object_for(cat.record(i)) for i in ids]
+    from . import model  # noqa: PLC0415
+
+    _require(objs, f"{model.BY_NAME[type_name].plural} match")
+    out.emit(objs, [type_name])
+
+
+@app.command()
+@handled
+def diseases(
+    text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
+    category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Body system: immune, nervous, cardiovascular, cancer, ...")] = None,
+    format_: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+    no_color: NoColorOpt = False,
+    quiet: QuietOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """List diseases and conditions, with their category.
+
+    \b
+    Examples:
+      exo diseases
+      exo diseases --category cancer
+      exo diseases --fields key,name,aliases -o csv
+    """
+    from .query import resolve  # noqa: PLC0415
+
+    def ids_fn(cat):
+        ids = cat.ids("disease")
+        notes = []
+        if category:
+            wanted = set()
+            for c in category:
+                r = resolve(cat, "category", c)
+                notes.append(r)
+                wanted.update(r.keys)
+            ids = [i for i in ids if cat.record(i).get("category") in wanted]
+        return _text_filter(cat, ids, text, "disease"), notes
+
+    _listing("disease", ids_fn, format_, json_, fields, no_color, data, quiet)
+
+
+def _text_filter(cat, ids, text, type_name):
+    words = " ".join(text or []).strip()
+    if not words:
+        return ids
+    from .search import search as run  # noqa: PLC0415
+
+    keep = set(ids)
+    return [h.rid for h in run(cat, words, {type_name}, limit=None) if h.rid in keep]
+
+
+@app.command()
+@handled
+def sources(
+    text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
+    msc: Annotated[Optional[bool], typer.Option("--msc/--non-msc", help="Only MSC sources, or only the others.")] = None,
+    format_: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+    no_color: NoColorOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """List the cell sources of vesicles (BMSC, AMSC, UMSC, ESC, ...).
+
+    \b
+    Examples:
+      exo sources
+      exo sources --msc
+      exo sources gingiva
+    """
+
+    def ids_fn(cat):
+        ids = cat.ids("source")
+        if msc is not None:
+            ids = [i for i in ids if bool(cat.record(i).get("msc")) == msc]
+        return _text_filter(cat, ids, text, "source"), []
+
+    _listing("source", ids_fn, format_, json_, fields, no_color, data)
+
+
+@app.command()
+@handled
+def companies(
+    text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
+    area: Annotated[Optional[List[str]], typer.Option("--area", "-a", help="diagnostics, therapeutics, drug-delivery, regenerative, cosmetics, manufacturing, research-tools.")] = None,
+    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Companies naming this disease.")] = None,
+    format_: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+    no_color: NoColorOpt = False,
+    quiet: QuietOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """List the companies of the review's Table 1.
+
+    \b
+    Examples:
+      exo companies
+      exo companies --area diagnostics
+      exo companies --disease stroke --json
+    """
+    from .query import resolve  # noqa: PLC0415
+
+    def ids_fn(cat):
+        ids = cat.ids("company")
+        notes = []
+        for values, what, fieldname in ((area, "area", "areas"), (disease, "disease", "diseases")):
+            if values:
+                wanted = set()
+                for v in values:
+                    r = resolve(cat, what, v)
+                    notes.append(r)
+                    wanted.update(r.keys)
+                ids = [i for i in ids if wanted & set(cat.record(i).get(fieldname) or ())]
+        return _text_filter(cat, ids, text, "company"), notes
+
+    _listing("company", ids_fn, format_, json_, fields, no_color, data, quiet)
+
+
+@app.command()
+@handled
+def terms(
+    text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match (an abbreviation or words).")] = None,
+    glossary: Annotated[bool, typer.Option("--glossary", help="Only the review's printed glossary.")] = False,
+    format_: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+    no_color: NoColorOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """List abbreviations and what they stand for.
+
+    \b
+    Examples:
+      exo terms
+      exo terms --glossary
+      exo terms GMP
+    """
+
+    def ids_fn(cat):
+        ids = cat.ids("term")
+        if glossary:
+            ids = [i for i in ids if cat.record(i).get("glossary")]
+        return _text_filter(cat, ids, text, "term"), []
+
+    _listing("term", ids_fn, format_, json_, fields, no_color, data)
+
+
+@app.command()
+@handled
+def topics(
+    text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
+    format_: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+    no_color: NoColorOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """List the review's sections, usable as --topic values.
+
+    \b
+    Examples:
+      exo topics
+      exo studies --topic immunoregulation
+    """
+
+    def ids_fn(cat):
+        ids = sorted(cat.ids("topic"), key=lambda i: (cat.record(i).get("order") or 0))
+        return _text_filter(cat, ids, text, "topic"), []
+
+    _listing("topic", ids_fn, format_, json_, fields, no_color, data)
+
+
+@app.command()
+@handled
+def show(
+    key: Annotated[str, typer.Argument(help="Any key, in any letter case (type:key picks a type).", autocompletion=_complete_keys)],
+    format_: FormatOpt = None,
+    json_: JsonOpt = False,
+    no_color: NoColorOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """Show one record with everything linked to it.
+
+    \b
+    Examples:
+      exo show Bruno2009
+      exo show gvhd
+      exo show term:gvhd
+      exo show bmsc --json
+    """
+    from .views import detail  # noqa: PLC0415
+
+    out = Output(format_, json_, None, no_color)
+    cat = _load(data)
+    rid = cat.lookup(key)
+    if rid is None:
+        raise NotFound("key", key, cat.suggest_keys(key))
+    d = detail(cat, rid)
+    from .display import render_detail  # noqa: PLC0415
+
+    render_detail(d, out.format, sys.stdout, color=out.color)
+
+
+@app.command()
+@handled
+def cite(
+    keys: Annotated[Optional[List[str]], typer.Argument(help="Keys to cite; '-' reads keys from stdin.", autocompletion=_complete_keys)] = None,
+    style: Annotated[str, typer.Option("--style", "-s", help="review, apa, vancouver, harvard or intext.")] = "review",
+    format_: Annotated[str, typer.Option("--format", "-o", help="text, bibtex, ris or csl-json.")] = "text",
+    all_: Annotated[bool, typer.Option("--all", help="Cite every study (and the review itself).")] = False,
+    latex: Annotated[bool, typer.Option("--latex/--utf8", help="BibTeX: escape accents and symbols for LaTeX (default) or keep UTF-8.")] = True,
+    csl: Annotated[Optional[Path], typer.Option("--csl", help="Render with a CSL style file (needs exo[csl]).", metavar="FILE")] = None,
+    data: DataOpt = None,
+) -> None:
+    """Cite studies (or the review, Wei2021) in five styles and four formats.
+
+    \b
+    Examples:
+      exo cite Bruno2009
+      exo cite Bruno2009 Kalluri2020 --style apa
+      exo cite Wei2021 --format bibtex
+      exo studies --disease gvhd -o keys | exo cite - --format ris
+      exo cite --all --format csl-json > refs.json
+    """
+    from . import cite as citing  # noqa: PLC0415
+
+    wanted = list(keys or [])
+    if "-" in wanted:
+        wanted.remove("-")
+        wanted.extend(line.strip() for line in sys.stdin.read().split() if line.strip())
+    cat = _load(data)
+    if all_:
+        wanted = [cat.keys[i] for i in cat.ids("study")] + [cat.keys[i] for i in cat.ids("review")] + wanted
+    if not wanted:
+        raise UsageError("no keys to cite", "give keys, '-' to read them from stdin, or --all")
+    text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+@app.command("map")
+@handled
+def map_(
+    rows: Annotated[str, typer.Option("--rows", help="Row axis: source, disease, category, topic, evidence, kind, year.")] = "source",
+    cols: Annotated[str, typer.Option("--cols", help="Column axis (same choices).")] = "category",
+    msc_only: Annotated[bool, typer.Option("--msc-only", help="Only MSC sources as rows.")] = False,
+    format_: FormatOpt = None,
+    json_: JsonOpt = False,
+    no_color: NoColorOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """The evidence map: study counts by cell source and disease category.
+
+    \b
+    Examples:
+      exo map
+      exo map --rows disease --cols evidence
+      exo map --json | jq '.[] | select(.count > 2)'
+    """
+    from .views import evidence_map, map_objects  # noqa: PLC0415
+
+    out = Output(format_, json_, None, no_color)
+    cat = _load(data)
+    m = evidence_map(cat, rows, cols, msc_only)
+    objs = map_objects(m)
+    _require(objs, "studies to map")
+    from .display import render_map  # noqa: PLC0415
+
+    render_map(cat, m, objs, out.format, sys.stdout, color=out.color)
+
+
+@app.command()
+@handled
+def stats(
+    format_: FormatOpt = None,
+    json_: JsonOpt = False,
+    no_color: NoColorOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """Counts, studies per year, the most-studied diseases and sources.
+
+    \b
+    Examples:
+      exo stats
+      exo stats --json | jq .counts
+    """
+    from .display import render_stats  # noqa: PLC0415
+    from .views import stats as compute  # noqa: PLC0415
+
+    out = Output(format_, json_, None, no_color)
+    cat = _load(data)
+    render_stats(compute(cat), out.format, sys.stdout, color=out.color)
+
+
+@app.command()
+@handled
+def validate(
+    dirs: Annotated[Optional[List[Path]], typer.Argument(help="Data folders to check, with the bundled data (default: EXO_DATA_PATH).")] = None,
+) -> None:
+    """Check data folders against the schema; report every problem at once.
+
+    \b
+    Examples:
+      exo validate
+      exo validate ~/my-exo-data
+    Exit status: 0 when clean, 2 when a problem was found.
+    """
+    from .catalog import data_dirs, validate as check  # noqa: PLC0415
+
+    # A user folder is checked together with the bundled data, since its
+    # records may link to bundled keys (diseases = ["gvhd"]).
+    folders = data_dirs(dirs, env={}) if dirs else data_dirs()
+    problems = check(folders)
+    if problems:
+        raise DataError(problems)
+    from .catalog import parse_dirs  # noqa: PLC0415
+
+    records, _ = parse_dirs(folders)
+    from collections import Counter  # noqa: PLC0415
+
+    counts = Counter(r["type"] for r in records)
+    summary = ", ".join(f"{n} {t}" for t, n in counts.items())
+    _err(f"exo: {len(folders)} folder{'s' if len(folders) != 1 else ''} OK ({summary or 'no records'})")
+
+
+def main() -> None:
+    """The console entry point: exit codes 0/1/2, 130 on Ctrl-C, quiet pipes."""
+
+    def on_sigint(signum, frame):  # noqa: ARG001
+        raise Interrupted
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        app(prog_name="exo")
+    except Interrupted:
+        _quiet_pipe_stderr_newline()
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _quiet_pipe()
+        sys.exit(0)
+
+
+def _quiet_pipe_stderr_newline() -> None:
+    try:
+        if _isatty(sys.stderr):
+            sys.stderr.write("\n")
+    except (OSError, ValueError):
+        pass

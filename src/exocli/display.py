@@ -1,0 +1,263 @@
+"""Rendering of the composite views: `exo show`, `exo map` and `exo stats`.
+
+Like `render`, every format is handled here and nowhere else: json/jsonl from
+the standard library, plain text for pipes, rich panels and grids on a
+terminal. Data text reaches rich only as `Text`, never as markup.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from . import model
+from .render import Format, cell_text, console, object_for
+from .text import one_line, printable
+from .views import summary_line
+
+_SKIP = {"type", "key"}
+
+
+def _detail_json(d: dict) -> dict:
+    obj = object_for(d["record"])
+    obj["links"] = {name: [x["key"] for x in items] for name, items in d["links"].items()}
+    if "evidence" in d:
+        obj["evidence_summary"] = d["evidence"]
+    if "url" in d:
+        obj["url"] = d["url"]
+    return obj
+
+
+def render_detail(d: dict, fmt: Format, out: TextIO, *, color: bool = True, width: int | None = None) -> None:
+    """One record with its links, in any format."""
+    rec = d["record"]
+    if fmt is Format.JSON:
+        json.dump(_detail_json(d), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    if fmt is Format.JSONL:
+        out.write(json.dumps(_detail_json(d), ensure_ascii=False) + "\n")
+        return
+    if fmt is Format.KEYS:
+        out.write(one_line(rec["key"]) + "\n")
+        return
+    obj = object_for(rec)
+    rows: list[tuple[str, str]] = [("type", rec["type"]), ("key", rec["key"])]
+    for f in model.BY_NAME[rec["type"]].fields:
+        if f.link:
+            continue  # shown with its label among the links below
+        text = cell_text(obj, f.name, f.name != "authors")
+        if text and obj.get(f.name) is not False:
+            rows.append((f.name, text))
+    if "url" in d:
+        rows.append(("url", d["url"]))
+    if "evidence" in d:
+        rows.append(("evidence summary", summary_line(d["evidence"])))
+    for name, items in d["links"].items():
+        rows.append((name, ", ".join(x["key"] for x in items)))
+    if fmt in (Format.PLAIN, Format.TSV):
+        for k, v in rows:
+            out.write(f"{k}\t{one_line(v)}\n")
+        return
+    if fmt is Format.CSV:
+        import csv  # noqa: PLC0415
+
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["field", "value"])
+        w.writerows(rows)
+        return
+    if fmt is Format.MARKDOWN:
+        out.write(f"## {one_line(model.label(rec))}\n\n| field | value |\n|---|---|\n")
+        for k, v in rows:
+            out.write(f"| {k} | {one_line(v).replace('|', chr(92) + '|')} |\n")
+        return
+    _detail_panel(d, rows, out, color=color, width=width)
+
+
+def _detail_panel(d: dict, rows, out: TextIO, *, color: bool, width: int | None) -> None:
+    from rich import box  # noqa: PLC0415
+    from rich.console import Group  # noqa: PLC0415
+    from rich.panel import Panel  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    rec = d["record"]
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold" if color else None, no_wrap=True)
+    grid.add_column(overflow="fold")
+    for k, v in rows:
+        if k in ("type", "key") or k in d["links"]:
+            continue
+        grid.add_row(Text(k), Text(printable(v)))
+    parts = [grid]
+    for name, items in d["links"].items():
+        t = Table(box=None, show_header=False, pad_edge=False, title=Text(f"{name} ({len(items)})", style="bold" if color else ""), title_justify="left")
+        t.add_column("key", style="cyan" if color else None, no_wrap=True)
+        t.add_column("", overflow="fold")
+        for x in items:
+            t.add_row(Text(printable(x["key"])), Text(printable(x["label"])))
+        parts.append(t)
+    title = Text(f"{rec['type']} {rec['key']}", style="bold cyan" if color else "")
+    panel = Panel(Group(*parts), title=title, title_align="left", box=box.ROUNDED, expand=True)
+    console(out, color, width).print(panel)
+
+
+# -- map --------------------------------------------------------------------------
+
+
+def render_map(cat, m: dict, objs: list[dict], fmt: Format, out: TextIO, *, color: bool = True, width: int | None = None) -> None:
+    """The evidence map as a grid on a terminal, or one object per cell."""
+    if fmt is Format.JSON:
+        json.dump(objs, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    if fmt is Format.JSONL:
+        for o in objs:
+            out.write(json.dumps(o, ensure_ascii=False) + "\n")
+        return
+    rows, cols = m["row_keys"], m["col_keys"]
+    if fmt is Format.KEYS:
+        for r in rows:
+            out.write(r + "\n")
+        return
+    if fmt in (Format.CSV, Format.TSV, Format.PLAIN, Format.MARKDOWN):
+        header = [m["rows"]] + cols
+        lines = [[r] + [str(len(m["cells"].get((r, c), []))) for c in cols] for r in rows]
+        if fmt is Format.CSV:
+            import csv  # noqa: PLC0415
+
+            w = csv.writer(out, lineterminator="\n")
+            w.writerow(header)
+            w.writerows(lines)
+        elif fmt is Format.MARKDOWN:
+            out.write("| " + " | ".join(header) + " |\n|" + "|".join("---" for _ in header) + "|\n")
+            for line in lines:
+                out.write("| " + " | ".join(line) + " |\n")
+        else:
+            # NOTE: even plain output keeps the header row: a matrix without
+            # its column names cannot be read.
+            out.write("\t".join(header) + "\n")
+            for line in lines:
+                out.write("\t".join(line) + "\n")
+        return
+    _map_grid(cat, m, out, color=color, width=width)
+
+
+def _heat(n: int, top: int) -> str:
+    if n == 0:
+        return "dim"
+    frac = n / top if top else 0
+    if frac > 0.66:
+        return "bold white on red3"
+    if frac > 0.33:
+        return "black on dark_orange"
+    return "black on khaki1"
+
+
+def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> None:
+    from rich import box  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    rows, cols = m["row_keys"], m["col_keys"]
+    top = max((len(v) for v in m["cells"].values()), default=0)
+    con = console(out, color, width)
+    # Abbreviate column heads so the grid fits: a narrow terminal gets short heads.
+    avail = (con.width - 18) // max(1, len(cols)) - 3
+    heads = [c if len(c) <= max(3, avail) else c[: max(3, avail)] for c in cols]
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+              title=Text(f"studies by {m['rows']} x {m['cols']}"), caption=Text(_legend(cols, heads)) if heads != cols else None)
+    t.add_column(Text(m["rows"]), style="bold cyan" if color else None, no_wrap=True)
+    for h in heads:
+        t.add_column(Text(h), justify="right", no_wrap=True)
+    t.add_column(Text("all"), justify="right", no_wrap=True, style="bold" if color else None)
+    for r in rows:
+        cells = []
+        for c in cols:
+            n = len(m["cells"].get((r, c), []))
+            cells.append(Text(str(n) if n else "·", style=_heat(n, top) if color else ""))
+        total = len({k for c in cols for k in m["cells"].get((r, c), [])})
+        t.add_row(Text(printable(r)), *cells, Text(str(total)))
+    con.print(t)
+
+
+def _legend(cols, heads) -> str:
+    return "; ".join(f"{h} = {c}" for c, h in zip(cols, heads) if c != h)
+
+
+# -- stats ------------------------------------------------------------------------
+
+
+def render_stats(s: dict, fmt: Format, out: TextIO, *, color: bool = True, width: int | None = None) -> None:
+    """Counts, a bar chart of studies per year and the top tags."""
+    if fmt in (Format.JSON, Format.JSONL):
+        text = json.dumps(s, ensure_ascii=False, indent=2 if fmt is Format.JSON else None)
+        out.write(text + "\n")
+        return
+    rows: list[tuple[str, str, str]] = []
+    for k, v in s["counts"].items():
+        rows.append(("count", k, str(v)))
+    for y, n in s["years"].items():
+        rows.append(("year", y, str(n)))
+    for x in s["top_diseases"]:
+        rows.append(("disease", x["key"], str(x["count"])))
+    for x in s["top_sources"]:
+        rows.append(("source", x["key"], str(x["count"])))
+    for k, v in s["evidence"].items():
+        rows.append(("evidence", k, str(v)))
+    for k, v in s["company_areas"].items():
+        rows.append(("area", k, str(v)))
+    if fmt is not Format.TABLE:
+        if fmt is Format.CSV:
+            import csv  # noqa: PLC0415
+
+            w = csv.writer(out, lineterminator="\n")
+            w.writerow(["group", "name", "count"])
+            w.writerows(rows)
+        elif fmt is Format.MARKDOWN:
+            out.write("| group | name | count |\n|---|---|---|\n")
+            for r in rows:
+                out.write("| " + " | ".join(r) + " |\n")
+        elif fmt is Format.KEYS:
+            for r in rows:
+                out.write(r[1] + "\n")
+        else:
+            if fmt is Format.TSV:
+                out.write("group\tname\tcount\n")
+            for r in rows:
+                out.write("\t".join(r) + "\n")
+        return
+    _stats_view(s, out, color=color, width=width)
+
+
+def _stats_view(s: dict, out: TextIO, *, color: bool, width: int | None) -> None:
+    from rich import box  # noqa: PLC0415
+    from rich.console import Group  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    con = console(out, color, width)
+    counts = Table(box=box.SIMPLE_HEAD, show_edge=False, title=Text("records"), title_justify="left")
+    counts.add_column("type")
+    counts.add_column("count", justify="right")
+    for k, v in s["counts"].items():
+        counts.add_row(Text(k), Text(str(v)))
+
+    def bars(title: str, items: list[tuple[str, int]], style: str) -> Table:
+        t = Table(box=None, show_header=False, title=Text(title), title_justify="left", pad_edge=False)
+        t.add_column(no_wrap=True, style="cyan" if color else None)
+        t.add_column(justify="right", no_wrap=True)
+        t.add_column(no_wrap=True)
+        top = max((n for _, n in items), default=1)
+        room = max(10, min(40, con.width - 40))
+        for name, n in items:
+            bar = "█" * max(1, round(n / top * room))
+            t.add_row(Text(printable(name)), Text(str(n)), Text(bar, style=style if color else ""))
+        return t
+
+    years = bars("studies per year", list((y, n) for y, n in s["years"].items()), "green")
+    diseases = bars("most-studied diseases", [(f"{x['key']}", x["count"]) for x in s["top_diseases"]], "red")
+    sources = bars("most-used sources", [(f"{x['key']}", x["count"]) for x in s["top_sources"]], "blue")
+    evidence = bars("studies by evidence", list(s["evidence"].items()), "magenta")
+    areas = bars("companies by area", list(s["company_areas"].items()), "yellow")
+    con.print(Group(counts, Text(""), years, Text(""), diseases, Text(""), sources, Text(""), evidence, Text(""), areas))

@@ -1,0 +1,87 @@
+"""User-visible errors.
+
+The core raises these; only the CLI turns them into a message on stderr and an
+exit code (see README "Exit codes"). Standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EXIT_OK = 0
+EXIT_NOT_FOUND = 1  # unknown key, filter value matching nothing, empty result
+EXIT_USAGE = 2  # bad option values, bad data folders
+EXIT_INTERNAL = 3  # a bug in exo (message on stderr, no traceback unless EXO_DEBUG=1)
+EXIT_INTERRUPTED = 130
+
+
+class ExoError(Exception):
+    """An error meant for a person: what went wrong and what to try."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class NotFound(ExoError):
+    """A key or filter value that matches nothing (exit 1)."""
+
+    exit_code = EXIT_NOT_FOUND
+
+    def __init__(self, what: str, value: str, suggestions: list[str] | None = None) -> None:
+        self.what = what
+        self.value = value
+        self.suggestions = list(suggestions or [])
+        hint = None
+        if self.suggestions:
+            hint = "did you mean " + ", ".join(self.suggestions[:5]) + "?"
+        super().__init__(f"no {what} matches {value!r}", hint)
+
+
+class UsageError(ExoError):
+    """A bad option value or combination (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a data folder, located as precisely as we can."""
+
+    file: str
+    message: str
+    record: str | None = None
+    field: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+        parts = [where]
+        if self.record is not None:
+            parts.append(f"[{self.record}]")
+        if self.field is not None:
+            parts.append(self.field)
+        return " ".join(parts) + ": " + self.message
+
+
+class DataError(ExoError):
+    """One or more problems in the data folders (exit 2)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        n = len(problems)
+        super().__init__(
+            f"{n} problem{'s' if n != 1 else ''} in the data",
+            "fix the files named above; `exo validate DIR` checks a folder",
+        )
+
+
+@dataclass
+class Notice:
+    """Something the core wants the user to know (printed to stderr)."""
+
+    text: str
+    extra: dict = field(default_factory=dict)

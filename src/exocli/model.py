@@ -1,0 +1,249 @@
+"""The schema of the knowledge base: entity types, their files and fields.
+
+Every record is a plain ``dict`` with ``type`` and ``key`` plus the fields
+below, named exactly as in the TOML files (and so in JSON output). Plain dicts
+keep loading cheap at 100,000 records; this module is the one place that says
+which fields exist, which are required and what values they may take.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Evidence(str, enum.Enum):
+    IN_VITRO = "in-vitro"
+    ANIMAL = "animal"
+    HUMAN = "human"
+    CLINICAL = "clinical"
+    REVIEW = "review"
+
+
+class Kind(str, enum.Enum):
+    RESEARCH = "research"
+    REVIEW = "review"
+    METHODS = "methods"
+    POSITION_STATEMENT = "position-statement"
+
+
+class Area(str, enum.Enum):
+    DIAGNOSTICS = "diagnostics"
+    THERAPEUTICS = "therapeutics"
+    DRUG_DELIVERY = "drug-delivery"
+    REGENERATIVE = "regenerative"
+    COSMETICS = "cosmetics"
+    MANUFACTURING = "manufacturing"
+    RESEARCH_TOOLS = "research-tools"
+
+
+class Category(str, enum.Enum):
+    IMMUNE = "immune"
+    NERVOUS = "nervous"
+    CARDIOVASCULAR = "cardiovascular"
+    CANCER = "cancer"
+    METABOLIC = "metabolic"
+    MUSCULOSKELETAL = "musculoskeletal"
+    SKIN = "skin"
+    LIVER = "liver"
+    LUNG = "lung"
+    KIDNEY = "kidney"
+    BLOOD = "blood"
+    DIGESTIVE = "digestive"
+    SYSTEMIC = "systemic"
+
+
+class Vesicle(str, enum.Enum):
+    EXOSOME = "exosome"
+    EV = "EV"
+    SMALL_EV = "small EV"
+    MICROVESICLE = "microvesicle"
+    MICROPARTICLE = "microparticle"
+    EXOSOME_LIKE = "exosome-like vesicle"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an entity: its TOML type and what it may hold.
+
+    ``kind`` is one of: str, int, bool, list (of str), date (a TOML date or
+    an ISO string). ``link`` names the entity type a str/list field refers
+    to by key; ``choices`` closes the set of allowed values.
+    """
+
+    name: str
+    kind: str = "str"
+    required: bool = False
+    link: str | None = None
+    choices: tuple[str, ...] | None = None
+    help: str = ""
+
+
+def _choices(e: type[enum.Enum]) -> tuple[str, ...]:
+    return tuple(m.value for m in e)
+
+
+@dataclass(frozen=True)
+class EntityType:
+    """An entity type: its name (the ``type`` of its records) and file."""
+
+    name: str
+    file: str
+    plural: str
+    label_field: str
+    fields: tuple[Field, ...]
+    table: str | None = None  # records live under this sub-table (review.toml sections)
+
+    def field(self, name: str) -> Field | None:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+STUDY = EntityType(
+    "study",
+    "studies.toml",
+    "studies",
+    "title",
+    (
+        Field("title", required=True, help="title as printed"),
+        Field("authors", "list", required=True, help='authors as printed, "Surname, I."'),
+        Field("et_al", "bool", help="the review printed only these authors and 'et al.'"),
+        Field("year", "int", required=True),
+        Field("journal", help="journal as printed (abbreviated)"),
+        Field("volume"),
+        Field("issue"),
+        Field("pages", help="pages or article number"),
+        Field("doi"),
+        Field("doi_note", help="how the review printed a DOI we corrected"),
+        Field("sources", "list", link="source"),
+        Field("diseases", "list", link="disease"),
+        Field("topics", "list", link="topic", help="review sections that cite it"),
+        Field("mechanisms", "list", help="miRNAs, siRNAs, pathways, molecules"),
+        Field("evidence", choices=_choices(Evidence)),
+        Field("model", "list", help="species or system"),
+        Field("vesicle", "list", choices=_choices(Vesicle)),
+        Field("kind", choices=_choices(Kind)),
+        Field("note", help="what the review says the study showed"),
+    ),
+)
+
+DISEASE = EntityType(
+    "disease",
+    "diseases.toml",
+    "diseases",
+    "name",
+    (
+        Field("name", required=True),
+        Field("aliases", "list"),
+        Field("category", required=True, choices=_choices(Category)),
+        Field("summary"),
+    ),
+)
+
+SOURCE = EntityType(
+    "source",
+    "sources.toml",
+    "sources",
+    "name",
+    (
+        Field("name", required=True),
+        Field("abbreviation"),
+        Field("aliases", "list"),
+        Field("tissue"),
+        Field("msc", "bool", help="a mesenchymal stem/stromal cell source"),
+        Field("summary"),
+    ),
+)
+
+COMPANY = EntityType(
+    "company",
+    "companies.toml",
+    "companies",
+    "name",
+    (
+        Field("name", required=True, help="as printed in the review's Table 1"),
+        Field("focus", help="what it works on"),
+        Field("areas", "list", required=True, choices=_choices(Area)),
+        Field("products", "list"),
+        Field("diseases", "list", link="disease"),
+        Field("sources", "list", link="source"),
+        Field("note"),
+    ),
+)
+
+TERM = EntityType(
+    "term",
+    "glossary.toml",
+    "terms",
+    "expansion",
+    (
+        Field("abbreviation", required=True),
+        Field("expansion", required=True),
+        Field("glossary", "bool", help="listed in the review's glossary"),
+        Field("expansion_note"),
+        Field("disease", link="disease"),
+        Field("source", link="source"),
+    ),
+)
+
+TOPIC = EntityType(
+    "topic",
+    "review.toml",
+    "topics",
+    "title",
+    (
+        Field("title", required=True, help="section heading as printed"),
+        Field("parent", link="topic"),
+        Field("order", "int"),
+        Field("summary"),
+    ),
+    table="sections",
+)
+
+REVIEW = EntityType(
+    "review",
+    "review.toml",
+    "reviews",
+    "title",
+    (
+        Field("title", required=True),
+        Field("authors", "list", required=True),
+        Field("year", "int", required=True),
+        Field("journal"),
+        Field("volume"),
+        Field("article"),
+        Field("doi"),
+        Field("received", "date"),
+        Field("accepted", "date"),
+        Field("published", "date"),
+        Field("keywords", "list"),
+        Field("summary"),
+    ),
+)
+
+# Order matters: it is the order `exo show KEY` tries when a key is ambiguous.
+ENTITY_TYPES: tuple[EntityType, ...] = (STUDY, DISEASE, SOURCE, COMPANY, TOPIC, TERM, REVIEW)
+BY_NAME = {t.name: t for t in ENTITY_TYPES}
+BY_PLURAL = {t.plural: t for t in ENTITY_TYPES}
+DATA_FILES = tuple(dict.fromkeys(t.file for t in ENTITY_TYPES))
+
+
+def entity_type(name: str) -> EntityType:
+    """Look up an entity type by singular or plural name."""
+    return BY_NAME.get(name) or BY_PLURAL[name]
+
+
+def label(record: dict) -> str:
+    """The one-line human name of a record."""
+    t = BY_NAME[record["type"]]
+    value = record.get(t.label_field)
+    if t is TERM:
+        return f"{record.get('abbreviation', '')}: {value or ''}"
+    return str(value) if value is not None else record["key"]

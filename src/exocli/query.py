@@ -1,0 +1,204 @@
+"""Filters: turning what a user typed into keys, and keys into records.
+
+A filter value may be a key, a name, an abbreviation, an alias or a near
+miss (``--disease "type 2 diabetes"``, ``--disease t2dm``, ``--source
+adipose``). `resolve` says what it understood (a `Resolution`) so the CLI can
+tell the user on stderr; a value matching nothing raises `NotFound` with the
+closest candidates. Returns record ids; never prints.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import model
+from .catalog import Catalog
+from .errors import NotFound, UsageError
+from .text import compact, fold, words
+
+
+@dataclass
+class Resolution:
+    """What a loose filter value was taken to mean."""
+
+    what: str  # "disease", "source", ...
+    value: str
+    keys: list[str]
+    exact: bool
+
+    def describe(self) -> str:
+        return f"{self.what} {self.value!r} -> {', '.join(self.keys)}"
+
+
+def _candidates(cat: Catalog, type_name: str) -> list[tuple[str, list[str]]]:
+    """(key, names a user may type) for each record of a type."""
+    out = []
+    for rid in cat.ids(type_name):
+        r = cat.record(rid)
+        names = [r["key"]]
+        for f in ("name", "title", "abbreviation"):
+            if isinstance(r.get(f), str):
+                names.append(r[f])
+        names += list(r.get("aliases") or ())
+        out.append((r["key"], names))
+    return out
+
+
+def resolve_names(what: str, value: str, candidates: list[tuple[str, list[str]]]) -> Resolution:
+    """Resolve ``value`` against (key, names) candidates.
+
+    Exact (folded, punctuation-blind) matches win; then a value that is a
+    whole word or phrase of several names selects all of them (``diabetes``
+    -> t1dm, t2dm); then the single best fuzzy match; else NotFound.
+    """
+    v = compact(value)
+    if not v:
+        raise UsageError(f"empty {what} value", f"give a {what} key or name; `exo {_plural(what)}` lists them")
+    exact = [k for k, names in candidates if any(compact(n) == v for n in names)]
+    if exact:
+        return Resolution(what, value, list(dict.fromkeys(exact)), True)
+    vw = words(value)
+    if vw:
+        pat = re.compile(r"(?:^|\s)" + re.escape(" ".join(vw)) + r"(?:\s|$)")
+        partial = [k for k, names in candidates if any(pat.search(" ".join(words(n))) for n in names)]
+        if partial:
+            return Resolution(what, value, list(dict.fromkeys(partial)), False)
+    from rapidfuzz import fuzz, process  # noqa: PLC0415
+
+    flat: dict[str, str] = {}
+    for k, names in candidates:
+        for n in names:
+            flat.setdefault(fold(n), k)
+    # Word order does not matter ("diabetes type 2"); near-ties all count.
+    found = process.extract(fold(value)[:200], list(flat), scorer=fuzz.token_sort_ratio, score_cutoff=82, limit=10)
+    if found:
+        top = found[0][1]
+        keys = list(dict.fromkeys(flat[f[0]] for f in found if f[1] >= top - 2))
+        return Resolution(what, value, keys, False)
+    near = process.extract(fold(value)[:200], list(flat), scorer=fuzz.WRatio, limit=8, score_cutoff=50)
+    suggestions = list(dict.fromkeys(flat[n[0]] for n in near))[:3]
+    err = NotFound(what, value, suggestions)
+    if not suggestions:
+        err.hint = f"`exo {_plural(what)}` lists them" if what in model.BY_NAME else "choose from: " + ", ".join(
+            sorted({k for k, _ in candidates})[:20]
+        )
+    raise err
+
+
+def _plural(what: str) -> str:
+    et = model.BY_NAME.get(what)
+    return et.plural if et else what + "s"
+
+
+def resolve(cat: Catalog, what: str, value: str) -> Resolution:
+    """Resolve a filter value for ``what`` (disease, source, topic, mechanism, evidence, kind, area, category)."""
+    if what in ("disease", "source", "topic", "company", "study"):
+        return resolve_names(what, value, _candidates(cat, what))
+    if what == "mechanism":
+        names = sorted({m for rid in cat.ids("study") for m in cat.record(rid).get("mechanisms") or ()})
+        return resolve_names(what, value, [(m, [m]) for m in names])
+    choices = {
+        "evidence": model.Evidence,
+        "kind": model.Kind,
+        "area": model.Area,
+        "category": model.Category,
+    }.get(what)
+    if choices is None:
+        raise UsageError(f"unknown filter {what!r}")
+    return resolve_names(what, value, [(m.value, [m.value]) for m in choices])
+
+
+YEAR_RE = re.compile(r"^\s*(\d{4})?\s*(\.\.|-|:)?\s*(\d{4})?\s*$")
+
+
+def parse_years(value: str) -> tuple[int, int]:
+    """``2018``, ``2017..2019``, ``2017..`` or ``..2019`` as an inclusive range."""
+    m = YEAR_RE.match(value or "")
+    if not m or not (m.group(1) or m.group(3)) or (m.group(2) is None and m.group(3)):
+        raise UsageError(
+            f"invalid year {value!r}", "use a year (2018) or a range (2017..2019, 2017.., ..2019)"
+        )
+    lo = int(m.group(1)) if m.group(1) else 0
+    hi = int(m.group(3)) if m.group(3) else (9999 if m.group(2) else lo)
+    if lo > hi:
+        raise UsageError(f"invalid year range {value!r}: {lo} is after {hi}", "put the earlier year first")
+    return lo, hi
+
+
+@dataclass
+class StudyFilter:
+    """The filters of `exo studies`; values as typed by the user."""
+
+    diseases: list[str]
+    sources: list[str]
+    topics: list[str]
+    mechanisms: list[str]
+    evidence: list[str]
+    kinds: list[str]
+    years: list[str]
+
+
+LINKED = {"disease": "diseases", "source": "sources", "topic": "topics"}
+VALUED = {"mechanism": "mechanisms", "evidence": "evidence", "kind": "kind"}
+
+
+def filter_studies(cat: Catalog, flt: StudyFilter) -> tuple[list[int], list[Resolution]]:
+    """Ids of studies passing every filter (values of one filter OR, filters AND)."""
+    ids = set(cat.ids("study"))
+    notes: list[Resolution] = []
+    groups = [
+        ("disease", flt.diseases),
+        ("source", flt.sources),
+        ("topic", flt.topics),
+        ("mechanism", flt.mechanisms),
+        ("evidence", flt.evidence),
+        ("kind", flt.kinds),
+    ]
+    for what, values in groups:
+        if not values:
+            continue
+        allowed: set[int] = set()
+        for value in values:
+            res = resolve(cat, what, value)
+            notes.append(res)
+            for key in res.keys:
+                if what in LINKED:
+                    allowed.update(cat.tagged(LINKED[what], key))
+                    if what == "topic":
+                        for sub in _descendants(cat, key):
+                            allowed.update(cat.tagged("topics", sub))
+                else:
+                    allowed.update(cat.tagged(VALUED[what], key))
+        ids &= allowed
+    for value in flt.years:
+        lo, hi = parse_years(value)
+        ids = {i for i in ids if lo <= cat.years[i] <= hi}
+    return sorted(ids), notes
+
+
+def _descendants(cat: Catalog, topic: str) -> list[str]:
+    out = []
+    for rid in cat.tagged("parent", topic):
+        key = cat.keys[rid]
+        out.append(key)
+        out.extend(_descendants(cat, key))
+    return out
+
+
+SORTS = ("key", "year", "title", "journal", "first-author")
+
+
+def sort_ids(cat: Catalog, ids: list[int], sort: str | None, reverse: bool = False) -> list[int]:
+    """Order ids by a field; None keeps the data's own order."""
+    if sort is None or sort == "key":
+        out = sorted(ids) if sort is None else sorted(ids, key=lambda i: cat.keys[i].casefold())
+    elif sort == "year":
+        out = sorted(ids, key=lambda i: (cat.years[i], cat.keys[i].casefold()))
+    elif sort in ("title", "journal"):
+        out = sorted(ids, key=lambda i: fold(str(cat.record(i).get(sort) or "")))
+    elif sort == "first-author":
+        out = sorted(ids, key=lambda i: fold((cat.record(i).get("authors") or [""])[0]))
+    else:
+        raise UsageError(f"unknown sort {sort!r}", "choose from: " + ", ".join(SORTS))
+    return out[::-1] if reverse else out

@@ -1,0 +1,250 @@
+"""The one renderer: every listing in every format goes through `render`.
+
+Formats are a closed set (`Format`). Machine formats (json, jsonl, csv, tsv,
+keys) use only the standard library, so piping to jq never imports rich.
+`plain` is what a pipe gets by default: one record per line, tab-separated,
+no colour, no box drawing. `table` uses rich, with every cell a `Text` so
+brackets in data are never read as markup, and control characters from data
+neutralised first. JSON keeps data intact.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import json
+from typing import Callable, Sequence, TextIO
+
+from . import model
+from .errors import UsageError
+from .text import one_line, printable
+
+
+class Format(str, enum.Enum):
+    TABLE = "table"
+    PLAIN = "plain"
+    JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
+    TSV = "tsv"
+    KEYS = "keys"
+    MARKDOWN = "markdown"
+
+
+# Columns a person sees by default, per entity type; "hit" is a search result.
+DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "study": ("key", "year", "authors", "title"),
+    "disease": ("key", "name", "category", "aliases"),
+    "source": ("key", "abbreviation", "name", "tissue", "msc"),
+    "company": ("key", "name", "areas", "products"),
+    "term": ("key", "abbreviation", "expansion"),
+    "topic": ("key", "title", "parent"),
+    "review": ("key", "year", "authors", "title"),
+    "hit": ("type", "key", "label", "score", "matched"),
+}
+EXTRA_FIELDS = {"hit": ("score", "matched", "label")}
+
+
+def object_for(record: dict, extra: dict | None = None) -> dict:
+    """The public JSON object of a record: type, key, then every schema field."""
+    et = model.BY_NAME[record["type"]]
+    obj = {"type": record["type"], "key": record["key"]}
+    for f in et.fields:
+        value = record.get(f.name)
+        if value is None and f.kind == "list":
+            value = []
+        if value is None and f.kind == "bool":
+            value = False
+        obj[f.name] = value
+    if extra:
+        obj.update(extra)
+    return obj
+
+
+def valid_fields(types: Sequence[str], hit: bool = False) -> list[str]:
+    names: dict[str, None] = {"type": None, "key": None}
+    for t in types:
+        for f in model.BY_NAME[t].fields:
+            names[f.name] = None
+    if hit:
+        for f in EXTRA_FIELDS["hit"]:
+            names[f] = None
+    return list(names)
+
+
+def parse_fields(spec: str | None, types: Sequence[str], hit: bool = False) -> list[str] | None:
+    """`--fields a,b,c` checked against the fields of the listed types."""
+    if spec is None:
+        return None
+    wanted = [f.strip() for f in spec.split(",") if f.strip()]
+    valid = valid_fields(types, hit)
+    bad = [f for f in wanted if f not in valid]
+    if bad or not wanted:
+        raise UsageError(
+            f"unknown field{'s' if len(bad) > 1 else ''}: {', '.join(bad) or '(none given)'}",
+            "valid fields: " + ", ".join(valid),
+        )
+    return wanted
+
+
+def _short_authors(authors: list[str], et_al: bool) -> str:
+    if not authors:
+        return ""
+    first = authors[0].split(",")[0]
+    if len(authors) == 1 and not et_al:
+        return first
+    if len(authors) == 2 and not et_al:
+        return f"{first} and {authors[1].split(',')[0]}"
+    return f"{first} et al."
+
+
+def cell_text(obj: dict, name: str, human: bool) -> str:
+    """One value as text; lists joined; people get short author lists."""
+    value = obj.get(name)
+    if name == "authors" and human and isinstance(value, list):
+        return _short_authors(value, bool(obj.get("et_al")))
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return ("yes" if value else "no") if human else ("true" if value else "false")
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return ("; " if not human else ", ").join(str(v) for v in value)
+    return str(value)
+
+
+def columns_for(objs: list[dict], fields: list[str] | None, hit: bool) -> list[str]:
+    if fields:
+        return fields
+    if hit:
+        return list(DEFAULT_COLUMNS["hit"])
+    types = list(dict.fromkeys(o["type"] for o in objs)) or ["study"]
+    if len(types) == 1:
+        return list(DEFAULT_COLUMNS[types[0]])
+    return ["type", "key", "label"]
+
+
+def render(
+    objs: list[dict],
+    fmt: Format,
+    out: TextIO,
+    *,
+    fields: list[str] | None = None,
+    hit: bool = False,
+    color: bool = True,
+    width: int | None = None,
+    title: str | None = None,
+) -> None:
+    """Write objects (from `object_for`) in one format."""
+    if fmt in (Format.JSON, Format.JSONL) and fields:
+        objs = [{k: o.get(k) for k in fields} for o in objs]
+    if fmt is Format.JSON:
+        json.dump(objs, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    if fmt is Format.JSONL:
+        for o in objs:
+            out.write(json.dumps(o, ensure_ascii=False) + "\n")
+        return
+    if fmt is Format.KEYS:
+        for o in objs:
+            out.write(one_line(o["key"]) + "\n")
+        return
+    cols = columns_for(objs, fields, hit)
+    if fmt is Format.CSV:
+        import csv  # noqa: PLC0415
+
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(cols)
+        for o in objs:
+            w.writerow([cell_text(o, c, False) for c in cols])
+        return
+    if fmt is Format.TSV:
+        out.write("\t".join(cols) + "\n")
+        for o in objs:
+            out.write("\t".join(_tsv(cell_text(o, c, False)) for c in cols) + "\n")
+        return
+    if fmt is Format.PLAIN:
+        for o in objs:
+            out.write("\t".join(one_line(cell_text(o, c, True)) for c in cols) + "\n")
+        return
+    if fmt is Format.MARKDOWN:
+        out.write("| " + " | ".join(cols) + " |\n")
+        out.write("|" + "|".join("---" for _ in cols) + "|\n")
+        for o in objs:
+            out.write("| " + " | ".join(_md(cell_text(o, c, True)) for c in cols) + " |\n")
+        return
+    if fmt is Format.TABLE:
+        _table(objs, cols, out, color=color, width=width, title=title)
+        return
+    raise AssertionError(fmt)  # pragma: no cover - Format is closed
+
+
+def _tsv(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _md(text: str) -> str:
+    return one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+
+
+STYLE = {
+    "key": "bold cyan",
+    "type": "magenta",
+    "year": "green",
+    "score": "yellow",
+    "category": "blue",
+    "areas": "blue",
+    "abbreviation": "bold",
+}
+
+
+def console(out: TextIO, color: bool, width: int | None = None):
+    from rich.console import Console  # noqa: PLC0415
+
+    return Console(
+        file=out,
+        no_color=not color,
+        color_system="auto" if color else None,
+        width=width,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+
+
+def _table(objs: list[dict], cols: list[str], out: TextIO, *, color: bool, width: int | None, title: str | None) -> None:
+    from rich import box  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    table = Table(box=box.SIMPLE_HEAD, title=Text(title) if title else None, show_edge=False, pad_edge=False, expand=False)
+    for c in cols:
+        long = c in ("title", "name", "expansion", "focus", "note", "summary", "matched", "label", "products", "aliases")
+        table.add_column(
+            Text(c),
+            style=STYLE.get(c) if color else None,
+            overflow="fold",
+            no_wrap=not long and c not in ("authors",),
+            ratio=3 if long else None,
+            min_width=6 if long else None,
+        )
+    for o in objs:
+        table.add_row(*[Text(printable(cell_text(o, c, True))) for c in cols])
+    console(out, color, width).print(table)
+
+
+def label_of(obj: dict) -> str:
+    return model.label(obj)
+
+
+def write_text(out: TextIO, text: str) -> None:
+    out.write(text)
+
+
+def capture(fn: Callable[[TextIO], None]) -> str:
+    buf = io.StringIO()
+    fn(buf)
+    return buf.getvalue()

@@ -1,0 +1,227 @@
+"""Ranked, typo-tolerant search over every entity type.
+
+Each query word is matched against the catalog's word index, exactly, as a
+prefix or (for words of four letters or more) fuzzily, and every match counts
+by the field it was found in: a key or an alias counts more than a title, a
+title more than a linked tag, a tag more than a note. Linked entities are
+indexed under their labels and aliases, so ``gvhd`` finds every study tagged
+with graft-versus-host disease even if its title never says GVHD.
+
+Scoring per field, rather than one long string per record, is what keeps a
+short query from tying with every long title (rapidfuzz's WRatio caps such
+pairs at 60). Returns hits; never prints.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from array import array
+from dataclasses import dataclass, field
+
+from . import model
+from .catalog import FIELD_NAMES, Catalog
+from .text import compact, fold, words
+
+_ALNUM = re.compile(r"[a-z]+|[0-9]+")
+
+WEIGHTS = (1.0, 0.9, 0.95, 0.85, 0.8, 0.6, 0.5)  # by field code (see catalog.F_*)
+STOP = frozenset("a an and by for from in into of on or the to with via".split())
+EXACT_BONUS = 10.0
+MAX_QUERY_WORDS = 12
+MAX_WORD = 40
+
+
+@dataclass
+class Hit:
+    """One search result: a record id, its score (0-100) and why it matched."""
+
+    rid: int
+    score: float
+    matched: list[str] = field(default_factory=list)
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a query worth matching (folded, stop words dropped, bounded)."""
+    ws = [w[:MAX_WORD] for w in words(query[:2000])]
+    kept = [w for w in ws if w not in STOP] or ws
+    return list(dict.fromkeys(kept))[:MAX_QUERY_WORDS]
+
+
+def _vocab_matches(cat: Catalog, w: str, vocab: list[str] | None) -> list[tuple[str, float]]:
+    """Index words similar to query word ``w``, with a similarity 0-100."""
+    out: dict[str, float] = {}
+    if w in cat.words:
+        out[w] = 100.0
+    if w.isdigit():
+        return list(out.items())
+    if len(w) >= 3 and vocab is not None:
+        for v in vocab:
+            if len(v) > len(w) and v.startswith(w):
+                out.setdefault(v, max(80.0, 100.0 - 3.0 * (len(v) - len(w))))
+    if len(w) >= 4 and vocab is not None:
+        from rapidfuzz import fuzz, process  # noqa: PLC0415
+
+        for v, s, _ in process.extract(w, vocab, scorer=fuzz.ratio, score_cutoff=75, limit=25):
+            # NOTE: a four-letter word allows a swap (gvdh -> gvhd) but not a
+            # changed letter (milk -> mild): both score 75 on ratio.
+            if s < 80 and sorted(v) != sorted(w):
+                continue
+            if v not in out or out[v] < s:
+                out[v] = float(s)
+    return list(out.items())
+
+
+def search(
+    cat: Catalog,
+    query: str,
+    types: set[str] | None = None,
+    limit: int | None = 20,
+    min_score: float = 45.0,
+) -> list[Hit]:
+    """Records matching ``query``, best first."""
+    qwords = query_words(query)
+    if not qwords:
+        return []
+    vocab = list(cat.words)
+    type_codes = None
+    if types:
+        type_codes = {i for i, t in enumerate(model.ENTITY_TYPES) if t.name in types}
+    n = len(qwords)
+    total = max(1, len(cat.keys))
+    weights = []
+    best: dict[int, list[float]] = {}
+    why: dict[int, list[tuple[str, int]]] = {}
+    for qi, w in enumerate(qwords):
+        matches = _vocab_matches(cat, w, vocab)
+        # NOTE: rarer words weigh more (inverse document frequency), so in
+        # "milk exosomes" the word that singles out a record decides.
+        df = max((len(cat.words[v]) // 4 for v, s in matches if s >= 90), default=0) or min(
+            (len(cat.words[v]) // 4 for v, _ in matches), default=1
+        )
+        weights.append(math.log(1.0 + total / max(1, df)))
+        for v, sim in matches:
+            a = array("I")
+            a.frombytes(cat.words[v])
+            for packed in a:
+                rid, code = divmod(packed, 8)
+                if type_codes is not None and cat.types[rid] not in type_codes:
+                    continue
+                s = sim * WEIGHTS[code]
+                row = best.get(rid)
+                if row is None:
+                    row = best[rid] = [0.0] * n
+                    why[rid] = [("", 0)] * n
+                if s > row[qi]:
+                    row[qi] = s
+                    why[rid][qi] = (v, code)
+    need = n if n <= 2 else n - 1
+    whole = compact(query[:2000])
+    hits = _score(cat, best, why, weights, need, whole, min_score)
+    if not hits and best:
+        # NOTE: nothing cleared the bar; rather than answer "nothing", show
+        # weaker matches (a paraphrase may have lost a word of the query).
+        hits = _score(cat, best, why, weights, need, whole, min_score * 0.6)
+    hits.sort(key=lambda h: (-h._raw, cat.types[h.rid], -cat.years[h.rid], cat.keys[h.rid]))  # type: ignore[attr-defined]
+    if limit is not None:
+        hits = hits[:limit]
+    for h in hits:
+        h.matched = explain(cat, cat.record(h.rid), [m.split(":", 1)[1] for m in h.matched])
+    return hits
+
+
+def _score(cat, best, why, weights, need, whole, min_score) -> list[Hit]:
+    hits = []
+    for rid, row in best.items():
+        matched = sum(1 for s in row if s > 0)
+        if matched < need:
+            continue
+        score = sum(s * w for s, w in zip(row, weights)) / (sum(weights) or 1.0)
+        if whole:
+            score += EXACT_BONUS * _coverage(cat, rid, whole)
+        if score < min_score:
+            continue
+        hits.append(Hit(rid, min(100.0, round(score, 1)), [f"{FIELD_NAMES[c]}:{v}" for v, c in why[rid] if v]))
+        hits[-1]._raw = score  # type: ignore[attr-defined]
+    return hits
+
+
+def _coverage(cat: Catalog, rid: int, whole: str) -> float:
+    """How much of the record's key, label or an alias the whole query is (0-1).
+
+    1 when the query is exactly a name ("gvhd", "type 2 diabetes"); a share
+    when it is part of one ("graft versus host" of "graft-versus-host
+    disease"), so the thing named outranks texts that merely mention it.
+    """
+    rec = cat.record(rid)
+    names = [cat.keys[rid]]
+    for name in ("name", "title", "abbreviation", "expansion"):
+        if isinstance(rec.get(name), str):
+            names.append(rec[name])
+    names += list(rec.get("aliases") or ()) + list(rec.get("products") or ())
+    best = 0.0
+    for n in names:
+        c = compact(n)
+        if c and whole in c:
+            best = max(best, len(whole) / len(c))
+    return best
+
+
+def explain(cat: Catalog, rec: dict, matched_words: list[str]) -> list[str]:
+    """For each matched word, the first field of the record that holds it."""
+    et = model.BY_NAME[rec["type"]]
+    out: list[str] = []
+    for w in matched_words:
+        where = _field_holding(cat, et, rec, w)
+        if where and where not in out:
+            out.append(where)
+    return out
+
+
+def _field_holding(cat: Catalog, et: model.EntityType, rec: dict, w: str) -> str | None:
+    if w in words(rec["key"]) or w == compact(rec["key"]) or w in _key_parts(rec["key"]):
+        return f"key: {rec['key']}"
+    order = [et.label_field] + [f.name for f in et.fields if f.name != et.label_field]
+    for name in order:
+        f = et.field(name)
+        value = rec.get(name)
+        if f is None or value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if not isinstance(v, str):
+                v = str(v)
+            if name == "authors":
+                v = v.split(",")[0]
+            if w in _wordset(v):
+                return f"{name}: {_clip(v)}"
+            if f.link:
+                rid = cat.lookup(v, f.link)
+                if rid is not None:
+                    linked = cat.record(rid)
+                    texts = [linked.get("name") or linked.get("title") or ""]
+                    texts += list(linked.get("aliases") or ()) + [linked.get("abbreviation") or ""]
+                    for t in texts:
+                        if w in _wordset(t):
+                            return f"{name}: {v} ({_clip(t)})" if fold(t) != fold(v) else f"{name}: {v}"
+    return None
+
+
+def _wordset(text: str) -> set[str]:
+    """The words of a text plus the letter and digit runs of mixed words (misev2018)."""
+    out = set()
+    for w in words(text):
+        out.add(w)
+        if not (w.isalpha() or w.isdigit()):
+            out.update(_ALNUM.findall(w))
+    return out
+
+
+def _key_parts(key: str) -> list[str]:
+    from .text import key_words  # noqa: PLC0415
+
+    return key_words(key)
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,79 @@
+"""Text normalisation shared by the index, search and filters.
+
+Folding is what makes `tgf-β`, `TGF-beta` and `tgf beta` the same words, and
+`Thery` match `Théry`. Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa",
+    "λ": "lambda", "μ": "mu", "σ": "sigma", "τ": "tau", "ω": "omega",
+}
+_WORD = re.compile(r"[0-9a-z]+")
+_KEY_SPLIT = re.compile(r"[a-z]+|[0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, spell out Greek letters and strip accents."""
+    text = text.casefold()
+    if not text.isascii():
+        text = "".join(_GREEK.get(ch, ch) for ch in text)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text
+
+
+def words(text: str) -> list[str]:
+    """The searchable words of a text: folded runs of letters or digits."""
+    return _WORD.findall(fold(text))
+
+
+def key_words(key: str) -> list[str]:
+    """A key as words: whole (``kordelas2014``) and in parts (``kordelas``, ``2014``)."""
+    whole = compact(key)
+    parts = _KEY_SPLIT.findall(whole)
+    return [whole] + [p for p in parts if p != whole]
+
+
+def compact(text: str) -> str:
+    """A text folded with everything but letters and digits removed."""
+    return "".join(_WORD.findall(fold(text)))
+
+
+_CONTROL = {c: None for c in range(32) if c not in (9, 10)}
+_CONTROL.update({0x7F: None})
+_CONTROL.update({c: None for c in range(0x80, 0xA0)})
+
+
+def printable(text: str) -> str:
+    """Neutralise control characters and escape sequences for a terminal.
+
+    ESC, BEL, C1 controls and the like become visible in caret notation
+    (``^[``) so a title can never move the cursor, set the window
+    title or clear the screen. Bidirectional overrides are made visible too.
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if ch in "\t\n":
+            out.append(" " if ch == "\t" else ch)
+        elif o < 32:
+            out.append("^" + chr(o + 64))
+        elif o == 0x7F:
+            out.append("^?")
+        elif 0x80 <= o < 0xA0 or o in (0x200E, 0x200F) or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069:
+            out.append(f"<U+{o:04X}>")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def one_line(text: str) -> str:
+    """`printable`, with tabs and newlines as spaces (for tab-separated output)."""
+    return printable(text).replace("\n", " ").replace("\t", " ")

@@ -1,0 +1,205 @@
+"""Composite views of the catalog: a record with everything linked to it,
+the evidence map and the statistics. Pure data in, pure data out; the CLI
+renders what these return.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from . import model
+from .catalog import Catalog
+from .errors import UsageError
+
+
+def evidence_summary(cat: Catalog, study_ids: list[int]) -> dict:
+    """How many studies, at which evidence levels, over which years."""
+    recs = [cat.record(i) for i in study_ids]
+    levels = Counter(r.get("evidence") or "unrated" for r in recs)
+    years = sorted(r["year"] for r in recs if isinstance(r.get("year"), int))
+    order = [e.value for e in model.Evidence] + ["unrated"]
+    return {
+        "studies": len(recs),
+        "evidence": {k: levels[k] for k in order if levels.get(k)},
+        "years": [years[0], years[-1]] if years else [],
+    }
+
+
+def summary_line(s: dict) -> str:
+    if not s["studies"]:
+        return "no studies"
+    parts = ", ".join(f"{n} {k}" for k, n in s["evidence"].items())
+    years = s["years"]
+    span = f"{years[0]}" if years[0] == years[-1] else f"{years[0]}-{years[-1]}"
+    n = s["studies"]
+    return f"{n} stud{'y' if n == 1 else 'ies'} ({parts}), {span}"
+
+
+def detail(cat: Catalog, rid: int) -> dict:
+    """A record plus everything linked to it, by key, grouped by relation.
+
+    ``links`` maps a relation ("studies", "diseases", "cited in"...) to a list
+    of {type, key, label}. Diseases and sources also get an evidence summary.
+    """
+    rec = cat.record(rid)
+    links: dict[str, list[dict]] = {}
+
+    def ref(i: int) -> dict:
+        r = cat.record(i)
+        return {"type": r["type"], "key": r["key"], "label": model.label(r)}
+
+    def add(name: str, ids) -> None:
+        seen = {x["key"] for x in links.get(name, [])}
+        for i in ids:
+            if cat.keys[i] not in seen:
+                links.setdefault(name, []).append(ref(i))
+                seen.add(cat.keys[i])
+
+    et = model.BY_NAME[rec["type"]]
+    # Outgoing links (the record's own tags).
+    for f in et.fields:
+        if f.link and rec.get(f.name):
+            values = rec[f.name] if isinstance(rec[f.name], list) else [rec[f.name]]
+            add(f.name if f.name != "topics" else "cited in", [i for i in (cat.lookup(v, f.link) for v in values) if i is not None])
+    # Incoming links.
+    incoming = cat.linked_from(rec)
+    for name, ids in incoming.items():
+        add(name if name != "topics" else "subsections", sorted(ids))
+    out = {"record": rec, "links": links}
+    if rec["type"] in ("disease", "source", "topic"):
+        studies = [i for i in incoming.get("studies", [])]
+        out["evidence"] = evidence_summary(cat, studies)
+    if rec["type"] == "disease":
+        # Sources of the studies on this disease, and the companies naming it.
+        src = Counter()
+        for i in incoming.get("studies", []):
+            for s in cat.record(i).get("sources") or ():
+                src[s] += 1
+        add("sources", [i for i in (cat.lookup(k, "source") for k, _ in src.most_common()) if i is not None])
+    if rec["type"] == "study" and rec.get("doi"):
+        out["url"] = "https://doi.org/" + rec["doi"]
+    return out
+
+
+# -- evidence map -----------------------------------------------------------
+
+AXES = ("source", "category", "disease", "topic", "evidence", "year", "kind")
+
+
+def _axis_values(cat: Catalog, rec: dict, axis: str) -> list[str]:
+    if axis == "source":
+        return list(rec.get("sources") or ())
+    if axis == "disease":
+        return list(rec.get("diseases") or ())
+    if axis == "category":
+        cats = []
+        for d in rec.get("diseases") or ():
+            i = cat.lookup(d, "disease")
+            if i is not None:
+                cats.append(cat.record(i)["category"])
+        return list(dict.fromkeys(cats))
+    if axis == "topic":
+        return list(rec.get("topics") or ())
+    if axis == "evidence":
+        return [rec["evidence"]] if rec.get("evidence") else []
+    if axis == "kind":
+        return [rec["kind"]] if rec.get("kind") else []
+    if axis == "year":
+        return [str(rec["year"])] if rec.get("year") else []
+    raise UsageError(f"unknown axis {axis!r}", "choose from: " + ", ".join(AXES))
+
+
+def _axis_order(cat: Catalog, axis: str, seen: set[str]) -> list[str]:
+    if axis == "category":
+        base = [c.value for c in model.Category]
+    elif axis == "evidence":
+        base = [e.value for e in model.Evidence]
+    elif axis == "kind":
+        base = [k.value for k in model.Kind]
+    elif axis in ("source", "disease", "topic"):
+        base = [cat.keys[i] for i in cat.ids(axis)]
+    else:
+        base = sorted(seen)
+    return [b for b in base if b in seen]
+
+
+def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc_only: bool = False) -> dict:
+    """Counts of studies per (row value, column value), with the study keys.
+
+    A cell holds the studies tagged with the row value and with at least one
+    column value (for categories: at least one disease of that category).
+    """
+    for axis in (rows, cols):
+        if axis not in AXES:
+            raise UsageError(f"unknown axis {axis!r}", "choose from: " + ", ".join(AXES))
+    if rows == cols:
+        raise UsageError("rows and columns must be different axes")
+    cells: dict[tuple[str, str], list[str]] = {}
+    row_seen: set[str] = set()
+    col_seen: set[str] = set()
+    for i in cat.ids("study"):
+        rec = cat.record(i)
+        for r in _axis_values(cat, rec, rows):
+            if msc_only and rows == "source":
+                si = cat.lookup(r, "source")
+                if si is None or not cat.record(si).get("msc"):
+                    continue
+            for c in _axis_values(cat, rec, cols):
+                cells.setdefault((r, c), []).append(rec["key"])
+                row_seen.add(r)
+                col_seen.add(c)
+    return {
+        "rows": rows,
+        "cols": cols,
+        "row_keys": _axis_order(cat, rows, row_seen),
+        "col_keys": _axis_order(cat, cols, col_seen),
+        "cells": cells,
+    }
+
+
+def map_objects(m: dict) -> list[dict]:
+    """One object per non-empty cell: {rows-axis: r, cols-axis: c, count, studies}."""
+    out = []
+    for r in m["row_keys"]:
+        for c in m["col_keys"]:
+            keys = m["cells"].get((r, c))
+            if keys:
+                out.append({m["rows"]: r, m["cols"]: c, "count": len(keys), "studies": keys})
+    return out
+
+
+# -- stats ------------------------------------------------------------------
+
+
+def stats(cat: Catalog, top: int = 10) -> dict:
+    """Counts per entity type, studies per year, top diseases, sources, areas."""
+    counts = {t.plural: cat.count(t.name) for t in model.ENTITY_TYPES}
+    years = Counter(cat.years[i] for i in cat.ids("study") if cat.years[i])
+    diseases = Counter()
+    sources = Counter()
+    evidence = Counter()
+    for i in cat.ids("study"):
+        rec = cat.record(i)
+        diseases.update(rec.get("diseases") or ())
+        sources.update(rec.get("sources") or ())
+        if rec.get("evidence"):
+            evidence[rec["evidence"]] += 1
+    areas = Counter()
+    for i in cat.ids("company"):
+        areas.update(cat.record(i).get("areas") or ())
+
+    def named(counter: Counter, type_name: str) -> list[dict]:
+        out = []
+        for key, n in counter.most_common(top):
+            j = cat.lookup(key, type_name)
+            out.append({"key": key, "label": model.label(cat.record(j)) if j is not None else key, "count": n})
+        return out
+
+    return {
+        "counts": counts,
+        "years": {str(y): years[y] for y in sorted(years)},
+        "top_diseases": named(diseases, "disease"),
+        "top_sources": named(sources, "source"),
+        "evidence": {e.value: evidence[e.value] for e in model.Evidence if evidence.get(e.value)},
+        "company_areas": {a.value: areas[a.value] for a in model.Area if areas.get(a.value)},
+    }

@@ -1,0 +1,57 @@
+"""Shared helpers: run the real CLI, locate the bundled data and the seed text."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from exocli.catalog import bundled_data_dir
+from exocli.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own cache folder and no user data path."""
+    monkeypatch.setenv("EXO_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("EXO_DATA_PATH", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+class Run:
+    def __init__(self, result):
+        self.stdout = result.stdout
+        self.stderr = result.stderr
+        self.code = result.exit_code
+        self.exception = result.exception
+
+    def __repr__(self) -> str:
+        return f"<exit {self.code}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}>"
+
+
+def exo(*args: str, input: str | None = None, env: dict | None = None) -> Run:
+    """Run `exo ARGS` through Typer's CliRunner (stdout is not a terminal)."""
+    runner = CliRunner()
+    result = runner.invoke(app, list(args), input=input, env=env, catch_exceptions=True)
+    run = Run(result)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"exo {' '.join(args)} raised {result.exception!r}\n{run}") from result.exception
+    return run
+
+
+def data_dir() -> Path:
+    return bundled_data_dir()
+
+
+def seed_path() -> Path | None:
+    """The review text, kept beside the project as ../shared/seeds/."""
+    for parent in [ROOT, *ROOT.parents]:
+        p = parent / "shared" / "seeds" / "000_13c9b063239dd67e.txt"
+        if p.exists():
+            return p
+    env = os.environ.get("EXO_SEED")
+    return Path(env) if env and Path(env).exists() else None

@@ -1,0 +1,308 @@
+"""The exo command through the real CLI: stdout, stderr and exit code apart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from exocli.cli import app
+from exocli.render import Format
+
+from conftest import exo
+
+COMMANDS = ["search", "studies", "diseases", "sources", "companies", "terms", "topics", "show", "cite", "map", "stats", "validate"]
+
+
+def test_version_names_data_release_and_doi():
+    r = exo("--version")
+    assert r.code == 0
+    assert r.stdout.startswith("exo ")
+    assert "data release" in r.stdout and "10.3389/fphar.2020.590470" in r.stdout
+
+
+def test_help_leads_with_examples():
+    r = exo("--help")
+    assert r.code == 0
+    assert "Examples:" in r.stdout and "exo search gvhd" in r.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    r = exo(command, "--help")
+    assert r.code == 0, r
+    assert "Examples:" in r.stdout, command
+    assert f"exo {command}" in r.stdout, command
+    first = r.stdout.split("\n\n")[1].strip()
+    assert first and not first.startswith("Examples"), first
+
+
+def test_every_command_is_registered():
+    names = {c.name or c.callback.__name__ for c in app.registered_commands}
+    assert set(COMMANDS) <= names
+
+
+# -- search --------------------------------------------------------------------------
+
+
+def test_search_gvhd_lists_disease_and_tagged_studies():
+    r = exo("search", "gvhd", "--json")
+    assert r.code == 0, r
+    hits = json.loads(r.stdout)
+    assert hits[0]["type"] == "disease" and hits[0]["key"] == "gvhd"
+    studies = {h["key"] for h in hits if h["type"] == "study"}
+    assert {"Kordelas2014", "Fujii2018", "Lai2018"} <= studies
+    for h in hits:
+        assert {"type", "key", "score", "matched"} <= set(h)
+        assert h["matched"]
+
+
+def test_search_typo_and_product():
+    assert json.loads(exo("search", "kordelass", "--json").stdout)[0]["key"] == "Kordelas2014"
+    top = json.loads(exo("search", "ExoDX", "--json").stdout)[0]
+    assert top["key"] == "exosome-diagnostics" and "ExoDX Lung (ALK)" in top["products"]
+
+
+def test_search_plain_when_piped():
+    r = exo("search", "gvhd")
+    assert r.code == 0
+    lines = r.stdout.splitlines()
+    assert lines[0].split("\t")[:2] == ["disease", "gvhd"]
+    assert all("\t" in line for line in lines)
+    assert "\x1b[" not in r.stdout and "─" not in r.stdout
+
+
+def test_search_nothing_exits_1():
+    r = exo("search", "qqqzzzxx")
+    assert r.code == 1
+    assert r.stdout == ""
+    assert "nothing matches" in r.stderr
+
+
+def test_search_limit_and_type():
+    r = exo("search", "exosomes", "-n", "3", "--type", "study", "-o", "keys")
+    assert r.code == 0
+    assert len(r.stdout.split()) == 3
+
+
+def test_search_bad_type_is_usage_error():
+    r = exo("search", "gvhd", "--type", "planet")
+    assert r.code == 2
+    assert "unknown type" in r.stderr and "disease" in r.stderr
+
+
+# -- studies -------------------------------------------------------------------------
+
+
+def keys(r):
+    return r.stdout.split()
+
+
+def test_studies_all():
+    r = exo("studies", "-o", "keys")
+    assert r.code == 0
+    assert len(keys(r)) == 114
+
+
+@pytest.mark.parametrize(
+    "args, expected, note",
+    [
+        (["--disease", "gvhd"], {"Kordelas2014", "Fujii2018", "Lai2018", "Huang2017"}, None),
+        (["--disease", "type 2 diabetes"], {"Sun2018", "Zhuang2019"}, None),
+        (["--disease", "t2dm"], {"Sun2018", "Zhuang2019"}, None),
+        (["--disease", "T2DM"], {"Sun2018", "Zhuang2019"}, None),
+        (["--disease", "diabetis type 2"], {"Sun2018", "Zhuang2019"}, "-> t2dm"),
+        (["--source", "BMSC", "--disease", "osteoporosis"], {"Yang2019b"}, None),
+        (["--source", "adipose", "--disease", "obesity"], {"Zhao2018a"}, None),
+        (["--source", "adipos", "--disease", "obesity"], {"Zhao2018a"}, "-> amsc"),
+        (["--mechanism", "miR-379"], {"OBrien2018"}, None),
+        (["--mechanism", "PTEN siRNA"], {"Guo2019"}, None),
+        (["--topic", "cosmetics"], set(), None),
+    ],
+)
+def test_studies_filters(args, expected, note):
+    r = exo("studies", *args, "-o", "keys")
+    if not expected:
+        assert r.code == 1
+        return
+    assert r.code == 0, r
+    assert set(keys(r)) == expected
+    if note:
+        assert note in r.stderr
+    else:
+        assert r.stderr == ""
+
+
+def test_loose_value_said_on_stderr_and_quiet_silences_it():
+    r = exo("studies", "--disease", "diabetes", "-o", "keys")
+    assert "disease 'diabetes' -> t1dm, t2dm" in r.stderr
+    assert exo("studies", "--disease", "diabetes", "-o", "keys", "-q").stderr == ""
+
+
+def test_filters_combine_with_and():
+    a = set(keys(exo("studies", "--source", "gmsc", "-o", "keys")))
+    b = set(keys(exo("studies", "--evidence", "animal", "-o", "keys")))
+    both = set(keys(exo("studies", "--source", "gmsc", "--evidence", "animal", "-o", "keys")))
+    assert both == a & b and both
+
+
+def test_year_and_ranges():
+    y = json.loads(exo("studies", "--year", "2018", "--json").stdout)
+    assert y and all(s["year"] == 2018 for s in y)
+    rng = json.loads(exo("studies", "--year", "2017..2019", "--json").stdout)
+    assert {s["year"] for s in rng} == {2017, 2018, 2019}
+    assert all(s["year"] <= 2010 for s in json.loads(exo("studies", "--year", "..2010", "--json").stdout))
+    assert all(s["year"] >= 2020 for s in json.loads(exo("studies", "--year", "2020..", "--json").stdout))
+
+
+@pytest.mark.parametrize("bad", ["20x", "2019..2017", "", "1..2"])
+def test_bad_year_is_usage_error(bad):
+    r = exo("studies", "--year", bad)
+    assert r.code == 2
+    assert r.stdout == ""
+    assert "year" in r.stderr
+
+
+def test_unknown_filter_value_suggests():
+    r = exo("studies", "--disease", "xyzzy")
+    assert r.code == 1 and r.stdout == ""
+    assert "no disease matches 'xyzzy'" in r.stderr
+    r = exo("studies", "--evidence", "anmal", "-o", "keys")
+    assert r.code == 0 and "evidence 'anmal' -> animal" in r.stderr
+
+
+def test_sort_and_reverse():
+    years = [s["year"] for s in json.loads(exo("studies", "--sort", "year", "--json").stdout)]
+    assert years == sorted(years)
+    years = [s["year"] for s in json.loads(exo("studies", "--sort", "year", "-r", "--json").stdout)]
+    assert years == sorted(years, reverse=True)
+    r = exo("studies", "--sort", "colour")
+    assert r.code == 2 and "unknown sort" in r.stderr
+
+
+def test_free_text_with_filters():
+    r = exo("studies", "hydrogel", "--disease", "mi", "-o", "keys")
+    assert keys(r) == ["Lv2019"]
+
+
+# -- formats -------------------------------------------------------------------------
+
+
+def test_json_objects_have_type_key_and_toml_fields():
+    objs = json.loads(exo("studies", "--disease", "gvhd", "--json").stdout)
+    for o in objs:
+        assert list(o)[:2] == ["type", "key"]
+        for f in ("authors", "year", "title", "journal", "volume", "issue", "pages", "doi", "sources", "diseases", "topics", "mechanisms", "note"):
+            assert f in o
+
+
+def test_jsonl_one_object_per_line():
+    lines = exo("studies", "--disease", "gvhd", "-o", "jsonl").stdout.splitlines()
+    assert len(lines) == 4
+    assert all(json.loads(line)["type"] == "study" for line in lines)
+
+
+def test_csv_read_back_by_csv_module():
+    out = exo("studies", "-o", "csv", "--fields", "key,title,authors,doi").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 114
+    bruno = next(r for r in rows if r["key"] == "Bruno2009")
+    assert bruno["title"] == "Mesenchymal stem cell-derived microvesicles protect against acute tubular injury"
+    assert bruno["authors"].startswith("Bruno, S.; Grange, C.")
+    assert bruno["doi"] == "10.1681/asn.2008070798"
+
+
+def test_tsv_has_header_and_escapes():
+    out = exo("companies", "-o", "tsv").stdout.splitlines()
+    assert out[0].split("\t") == ["key", "name", "areas", "products"]
+    assert len(out) == 27
+
+
+def test_markdown_table():
+    out = exo("companies", "--area", "diagnostics", "-o", "markdown").stdout.splitlines()
+    assert out[0].startswith("| key | name |") and out[1].startswith("|---")
+
+
+def test_fields_pick_and_unknown_field_lists_valid_ones():
+    out = exo("studies", "--disease", "gvhd", "--json", "--fields", "key,doi").stdout
+    assert all(set(o) == {"key", "doi"} for o in json.loads(out))
+    r = exo("studies", "--fields", "key,colour")
+    assert r.code == 2 and "unknown field: colour" in r.stderr and "doi" in r.stderr
+
+
+def test_unknown_format():
+    r = exo("studies", "-o", "yaml")
+    assert r.code == 2 and "unknown format 'yaml'" in r.stderr and "jsonl" in r.stderr
+
+
+@pytest.mark.parametrize("fmt", [f.value for f in Format])
+def test_every_format_works_for_every_listing(fmt):
+    for cmd in (["studies"], ["diseases"], ["sources"], ["companies"], ["terms"], ["topics"], ["search", "gvhd"]):
+        r = exo(*cmd, "-o", fmt)
+        assert r.code == 0, (cmd, fmt, r)
+        assert r.stdout
+
+
+# -- other listings ------------------------------------------------------------------
+
+
+def test_companies_by_area():
+    objs = json.loads(exo("companies", "--area", "diagnostics", "--json").stdout)
+    assert {"exosome-diagnostics", "biocept"} <= {o["key"] for o in objs}
+    assert all("diagnostics" in o["areas"] for o in objs)
+    r = exo("companies", "--area", "astrology")
+    assert r.code == 1 and "no area matches" in r.stderr
+
+
+def test_diseases_sources_terms_topics():
+    assert len(json.loads(exo("diseases", "--json").stdout)) == 46
+    cancer = json.loads(exo("diseases", "--category", "cancer", "--json").stdout)
+    assert cancer and all(d["category"] == "cancer" for d in cancer)
+    msc = json.loads(exo("sources", "--msc", "--json").stdout)
+    assert msc and all(s["msc"] for s in msc)
+    assert len(json.loads(exo("terms", "--glossary", "--json").stdout)) == 31
+    topics = json.loads(exo("topics", "--json").stdout)
+    assert [t["order"] for t in topics] == sorted(t["order"] for t in topics)
+
+
+# -- show ----------------------------------------------------------------------------
+
+
+def test_show_any_case_and_links():
+    d = json.loads(exo("show", "bruno2009", "--json").stdout)
+    assert d["key"] == "Bruno2009"
+    assert d["url"] == "https://doi.org/10.1681/asn.2008070798"
+    assert "brief-description" in d["links"]["cited in"]
+    g = json.loads(exo("show", "GVHD", "--json").stdout)
+    assert g["type"] == "disease"
+    assert set(g["links"]["studies"]) >= {"Kordelas2014", "Fujii2018"}
+    assert g["evidence_summary"]["studies"] == len(g["links"]["studies"])
+    t = json.loads(exo("show", "term:gvhd", "--json").stdout)
+    assert t["type"] == "term" and t["disease"] == "gvhd"
+
+
+def test_show_unknown_key_suggests():
+    r = exo("show", "Brunno2009")
+    assert r.code == 1
+    assert r.stdout == ""
+    assert "did you mean Bruno2009?" in r.stderr
+
+
+def test_show_plain_is_field_tab_value():
+    out = exo("show", "bmsc").stdout.splitlines()
+    assert out[0] == "type\tsource" and out[1] == "key\tbmsc"
+    assert any(line.startswith("evidence summary\t") for line in out)
+
+
+def test_markup_in_data_is_literal(tmp_path, monkeypatch):
+    (tmp_path / "studies.toml").write_text(
+        '[Evil2020]\ntitle = "Tregs [i] and [/i] CD4 [bold red]x[/]"\nauthors = ["Evil, E."]\nyear = 2020\n', "utf-8"
+    )
+    monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path))
+    for fmt in ("table", "plain", "json", "csv", "markdown"):
+        out = exo("show", "Evil2020", "-o", fmt).stdout
+        assert "[i] and [/i] CD4 [bold red]x[/]" in out, (fmt, out)
+        out = exo("studies", "Tregs", "-o", fmt).stdout
+        assert "[i] and [/i] CD4 [bold red]x[/]" in out, (fmt, out)

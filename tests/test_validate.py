@@ -1,0 +1,150 @@
+"""`exo validate` and the loader: every class of data error is caught and located."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import data_dir, exo
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    p = folder / name
+    if isinstance(text, bytes):
+        p.write_bytes(text)
+    else:
+        p.write_text(text, encoding="utf-8")
+    return p
+
+
+GOOD = """
+[Smith2020]
+title = "A made-up study of exosomes"
+authors = ["Smith, J."]
+year = 2020
+diseases = ["gvhd"]
+sources = ["bmsc"]
+evidence = "animal"
+"""
+
+
+def test_bundled_data_is_clean():
+    r = exo("validate", str(data_dir()))
+    assert r.code == 0, r
+    assert r.stdout == ""
+    assert "OK" in r.stderr and "114 study" in r.stderr
+
+
+def test_default_validates_bundled_and_env(tmp_path, monkeypatch):
+    write(tmp_path / "mine", "studies.toml", GOOD)
+    monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path / "mine"))
+    r = exo("validate")
+    assert r.code == 0, r
+    assert "2 folders OK" in r.stderr and "115 study" in r.stderr
+
+
+def test_user_folder_alone_may_link_to_bundled_keys_only_with_bundled(tmp_path):
+    write(tmp_path, "studies.toml", GOOD)
+    r = exo("validate", str(data_dir()), str(tmp_path))
+    assert r.code == 0, r
+
+
+@pytest.mark.parametrize(
+    "name, text, expect",
+    [
+        ("studies.toml", '[Smith2020]\ntitle = "x"\nauthors = ["A, B."]\nyear = 2020\nbroken = \n', ["studies.toml:5", "syntax"]),
+        ("studies.toml", '[Smith2020]\ntitle = "x"\nauthors = ["A, B."]\nyear = "2020"\n', ["[Smith2020] year", "expected an integer"]),
+        ("studies.toml", '[Smith2020]\ntitle = "x"\nauthors = ["A, B."]\nyear = 2020\ntitel = "y"\n', ["[Smith2020] titel", "unknown field", "did you mean 'title'"]),
+        ("studies.toml", '[Smith2020]\ntitle = "x"\nauthors = ["A, B."]\nyear = 2020\ndiseases = ["gvdh"]\n', ["[Smith2020] diseases", "unknown disease 'gvdh'", "gvhd"]),
+        ("studies.toml", '[Smith2020]\ntitle = "x"\nyear = 2020\n', ["[Smith2020] authors", "missing required field"]),
+        ("studies.toml", '[Smith2020]\ntitle = "x"\nauthors = ["A, B."]\nyear = 2020\nevidence = "mice"\n', ["[Smith2020] evidence", "not allowed", "animal"]),
+        ("studies.toml", '[Smith2020]\ntitle = "x"\nauthors = "A, B."\nyear = 2020\n', ["[Smith2020] authors", "a list of strings"]),
+        ("companies.toml", '[acme]\nname = "Acme"\nareas = ["magic"]\n', ["[acme] areas", "'magic' is not allowed"]),
+        ("diseases.toml", '[flu]\nname = "influenza"\n', ["[flu] category", "missing required field"]),
+        ("studies.toml", b'[Smith2020]\ntitle = "caf\xe9"\n', ["not UTF-8", "studies.toml:2"]),
+    ],
+    ids=["syntax", "wrong-type", "unknown-field", "unknown-tag", "missing-required", "bad-choice", "list-type", "bad-area", "no-category", "not-utf8"],
+)
+def test_each_error_class_is_reported_with_location(tmp_path, name, text, expect):
+    path = write(tmp_path, name, text)
+    r = exo("validate", str(data_dir()), str(tmp_path))
+    assert r.code == 2, r
+    assert r.stdout == ""
+    assert str(path) in r.stderr
+    for e in expect:
+        assert e in r.stderr, (e, r.stderr)
+    assert "Error: 1 problem in the data" in r.stderr
+
+
+def test_duplicate_key_across_folders_names_both_files(tmp_path):
+    write(tmp_path / "a", "studies.toml", GOOD)
+    write(tmp_path / "b", "studies.toml", GOOD.replace("Smith2020", "smith2020"))
+    r = exo("validate", str(data_dir()), str(tmp_path / "a"), str(tmp_path / "b"))
+    assert r.code == 2, r
+    assert str(tmp_path / "a" / "studies.toml") in r.stderr
+    assert str(tmp_path / "b" / "studies.toml") in r.stderr
+    assert "already defined" in r.stderr
+
+
+def test_collision_with_a_bundled_key(tmp_path):
+    write(tmp_path, "studies.toml", GOOD.replace("Smith2020", "Bruno2009"))
+    r = exo("validate", str(data_dir()), str(tmp_path))
+    assert r.code == 2
+    assert "Bruno2009" in r.stderr and str(data_dir() / "studies.toml") in r.stderr
+
+
+def test_all_problems_reported_at_once(tmp_path):
+    write(tmp_path, "studies.toml", GOOD + '\n[Bad2020]\ntitle = 1\nauthors = ["A, B."]\nyear = 2020\nfoo = 1\n')
+    write(tmp_path, "companies.toml", '[acme]\nname = "Acme"\nareas = ["magic"]\n')
+    r = exo("validate", str(data_dir()), str(tmp_path))
+    assert r.code == 2
+    assert "3 problems" in r.stderr
+    assert "[Bad2020] title" in r.stderr and "[Bad2020] foo" in r.stderr and "[acme] areas" in r.stderr
+
+
+def test_record_line_is_given(tmp_path):
+    write(tmp_path, "studies.toml", GOOD + '\n\n[Bad2020]\ntitle = "x"\nauthors = ["A, B."]\nyear = 2020\nfoo = 1\n')
+    r = exo("validate", str(data_dir()), str(tmp_path))
+    assert "studies.toml:15 [Bad2020] foo" in r.stderr, r
+
+
+def test_missing_folder(tmp_path):
+    r = exo("validate", str(tmp_path / "nope"))
+    assert r.code == 2
+    assert "does not exist" in r.stderr
+
+
+def test_empty_file_is_fine(tmp_path):
+    write(tmp_path, "studies.toml", "")
+    write(tmp_path, "companies.toml", "# nothing yet\n")
+    r = exo("validate", str(data_dir()), str(tmp_path))
+    assert r.code == 0, r
+
+
+def test_user_records_join_the_bundled_ones(tmp_path, monkeypatch):
+    write(tmp_path, "studies.toml", GOOD)
+    monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path))
+    r = exo("studies", "--disease", "gvhd", "-o", "keys")
+    assert r.code == 0, r
+    assert "Smith2020" in r.stdout.split()
+    r = exo("studies", "--data", str(tmp_path), "-o", "keys")
+    assert "Smith2020" in r.stdout.split()
+
+
+def test_bad_user_folder_stops_other_commands_too(tmp_path, monkeypatch):
+    write(tmp_path, "studies.toml", "[x\n")
+    monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path))
+    r = exo("search", "gvhd")
+    assert r.code == 2
+    assert r.stdout == ""
+    assert "syntax" in r.stderr
+
+
+def test_nothing_is_written_into_data_folders(tmp_path, monkeypatch):
+    write(tmp_path, "studies.toml", GOOD)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path))
+    assert exo("search", "smith").code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
