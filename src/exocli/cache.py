@@ -3,7 +3,7 @@
 The cache file is named by a fingerprint of the data files it was built from
 (path, size, modification time and inode of each, plus the exo and Python
 versions), so a changed file simply misses the cache. Its contents are
-``MAGIC + blake2b digest + marshal payload``: the digest is checked before a
+``MAGIC + length + CRC-32 + marshal payload``: both are checked before a
 byte is unmarshalled, so a truncated, corrupt or foreign file is ignored and
 rebuilt. Writes go to a temporary file in the same folder and are renamed into
 place, so a reader never sees half a file and an interrupted write leaves
@@ -14,17 +14,19 @@ nothing behind. Any trouble (no HOME, read-only folder, full disk) means
 from __future__ import annotations
 
 import gc
-import hashlib
 import marshal
 import os
 import sys
-import tempfile
+import zlib
 from pathlib import Path
 
 from . import __version__
 from .model import DATA_FILES
 
-MAGIC = b"EXOCACHE3\n"  # bump whenever the cached state changes shape
+MAGIC = b"EXOCACHE4\n"  # bump whenever the cached state changes shape
+# NOTE: CRC-32 and the length catch truncation and corruption; the cache is
+# ours, in the user's own folder, so no cryptographic digest is needed (and
+# hashlib costs more to import than the whole cache takes to read).
 KEEP = 8  # cache files kept per cache folder (one per distinct set of data folders)
 
 
@@ -41,9 +43,24 @@ def cache_dir(env: dict | None = None) -> Path | None:
     return Path(home) / ".cache" / "exo"
 
 
+class _Hash:
+    """Two independent 32-bit checksums: a 64-bit name for a set of files."""
+
+    def __init__(self) -> None:
+        self.a = 0
+        self.b = 1
+
+    def update(self, data: bytes) -> None:
+        self.a = zlib.crc32(data, self.a)
+        self.b = zlib.adler32(data, self.b)
+
+    def hexdigest(self) -> str:
+        return f"{self.a:08x}{self.b:08x}"
+
+
 def fingerprint(dirs: list[Path]) -> str | None:
     """A name for this exact set of data files; None when a folder is missing."""
-    h = hashlib.blake2b(digest_size=16)
+    h = _Hash()
     h.update(MAGIC + f"{__version__}|{sys.version_info[:2]}|{marshal.version}".encode())
     for d in dirs:
         try:
@@ -78,11 +95,13 @@ def read(fp: str, env: dict | None = None) -> dict | None:
         data = path.read_bytes()
     except OSError:
         return None
-    head = len(MAGIC) + 32
+    head = len(MAGIC) + 12
     if len(data) < head or not data.startswith(MAGIC):
         return None
     payload = memoryview(data)[head:]
-    if hashlib.blake2b(payload, digest_size=32).digest() != data[len(MAGIC) : head]:
+    size = int.from_bytes(data[len(MAGIC) : len(MAGIC) + 8], "big")
+    crc = int.from_bytes(data[len(MAGIC) + 8 : head], "big")
+    if size != len(payload) or zlib.crc32(payload) != crc:
         return None
     enabled = gc.isenabled()
     gc.disable()  # NOTE: building many small objects; the collector only slows this down
@@ -106,11 +125,13 @@ def write(fp: str, state: dict, env: dict | None = None) -> None:
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # noqa: PLC0415 - only when writing
+
         payload = marshal.dumps(state)
-        digest = hashlib.blake2b(payload, digest_size=32).digest()
+        header = MAGIC + len(payload).to_bytes(8, "big") + zlib.crc32(payload).to_bytes(4, "big")
         fd, tmp = tempfile.mkstemp(prefix=".catalog-", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC + digest)
+            f.write(header)
             f.write(payload)
         os.replace(tmp, path)
         tmp = None

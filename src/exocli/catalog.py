@@ -217,7 +217,7 @@ def _records_in(et_file: str, data: dict) -> Iterator[tuple[EntityType, str, obj
 
 
 def parse_dirs(
-    dirs: list[Path], progress: Callable[[str], None] | None = None
+    dirs: list[Path], progress: Callable[[str, int], None] | None = None
 ) -> tuple[list[dict], list[str]]:
     """Parse and validate every data folder; return records and their files.
 
@@ -239,7 +239,7 @@ def parse_dirs(
             if not path.exists():
                 continue
             if progress:
-                progress(str(path))
+                progress(str(path), path.stat().st_size)
             data = _read_toml(path, problems)
             if data is None:
                 continue
@@ -528,7 +528,7 @@ def load(
     extra_dirs: Iterable[str | os.PathLike] = (),
     *,
     use_cache: bool = True,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str, int], None] | None = None,
     env: dict | None = None,
 ) -> Catalog:
     """The catalog of the bundled data plus EXO_DATA_PATH and extra folders."""

@@ -59,7 +59,9 @@ def _vocab_matches(cat: Catalog, w: str, vocab: list[str] | None) -> list[tuple[
         for v in vocab:
             if len(v) > len(w) and v.startswith(w):
                 out.setdefault(v, max(80.0, 100.0 - 3.0 * (len(v) - len(w))))
-    if len(w) >= 4 and vocab is not None:
+    if len(w) >= 4 and vocab is not None and w not in cat.words:
+        # NOTE: a word the index knows is no typo; skipping the fuzzy pass
+        # then also spares importing rapidfuzz.
         from rapidfuzz import fuzz, process  # noqa: PLC0415
 
         for v, s, _ in process.extract(w, vocab, scorer=fuzz.ratio, score_cutoff=75, limit=25):

@@ -1,0 +1,58 @@
+"""Import discipline: each path pulls in only what it uses (a behaviour, not a timing)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import sys
+sys.argv = ["exo", *{args!r}]
+from exocli.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+heavy = sorted(m for m in ("rich", "rapidfuzz", "exocli.cite", "citeproc", "tomllib", "pydantic") if m in sys.modules)
+sys.stderr.write("\\nMODULES=" + ",".join(heavy) + "\\n")
+"""
+
+
+def loaded(*args: str, tmp_path) -> set[str]:
+    env = {**os.environ, "EXO_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("EXO_DATA_PATH", None)
+    # Warm the cache first, so the measured run is the everyday one.
+    subprocess.run([sys.executable, "-m", "exocli", "search", "gvhd", "--json"], env=env, capture_output=True, check=True)
+    r = subprocess.run([sys.executable, "-c", PROBE.format(args=list(args))], env=env, capture_output=True, text=True)
+    line = [x for x in r.stderr.splitlines() if x.startswith("MODULES=")]
+    assert line, r.stderr
+    return set(filter(None, line[-1][len("MODULES="):].split(",")))
+
+
+def test_version_imports_neither_rich_nor_rapidfuzz(tmp_path):
+    mods = loaded("--version", tmp_path=tmp_path)
+    assert "rich" not in mods and "rapidfuzz" not in mods
+
+
+def test_json_path_never_imports_rich(tmp_path):
+    for args in (["search", "gvhd", "--json"], ["studies", "--disease", "gvhd", "--json"], ["show", "Bruno2009", "--json"], ["map", "--json"]):
+        mods = loaded(*args, tmp_path=tmp_path)
+        assert "rich" not in mods, args
+        assert "exocli.cite" not in mods, args
+
+
+def test_warm_run_does_not_parse_toml(tmp_path):
+    assert "tomllib" not in loaded("studies", "-o", "keys", tmp_path=tmp_path)
+
+
+def test_known_words_skip_the_fuzzy_matcher(tmp_path):
+    assert "rapidfuzz" not in loaded("search", "gvhd", "--json", tmp_path=tmp_path)
+    assert "rapidfuzz" in loaded("search", "kordelass", "--json", tmp_path=tmp_path)
+
+
+def test_no_pydantic_anywhere(tmp_path):
+    assert "pydantic" not in loaded("search", "gvhd", tmp_path=tmp_path)
