@@ -245,6 +245,13 @@ def test_every_format_works_for_every_listing(fmt):
         assert r.stdout
 
 
+def test_keys_pipe_into_cite():
+    ks = exo("studies", "--disease", "gvhd", "-o", "keys").stdout
+    r = exo("cite", "-", "--format", "bibtex", input=ks)
+    assert r.code == 0, r
+    assert r.stdout.count("@article{") == 4
+
+
 # -- other listings ------------------------------------------------------------------
 
 
