@@ -18,6 +18,7 @@ import os
 import re
 import sys
 from array import array
+from bisect import bisect_left
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -32,7 +33,7 @@ TYPE_CODES = {t.name: i for i, t in enumerate(ENTITY_TYPES)}
 F_KEY, F_LABEL, F_ALIAS, F_AUTHOR, F_TAG, F_TEXT, F_OTHER = range(7)
 FIELD_NAMES = ("key", "label", "alias", "author", "tag", "text", "other")
 # Plain-value fields indexed like links, so filters never decode every record.
-_ALNUM = re.compile(r"[a-z]+|[0-9]+")
+_ALPHA = re.compile(r"[a-z]{2,}")
 VALUE_TAGS = frozenset({"mechanisms", "evidence", "kind", "areas", "category", "model", "vesicle"})
 
 
@@ -327,14 +328,52 @@ class Catalog:
         self.types: bytes = state["types"]
         self.years: array = array("i")
         self.years.frombytes(state["years"])
-        self.blobs: list[bytes] = state["blobs"]
+        self._blob_data: bytes = state["blob_data"]
+        self._blob_off: array = array("I")
+        self._blob_off.frombytes(state["blob_off"])
         self.origins: list[str] = state["origins"]
-        self.words: dict[str, bytes] = state["words"]
+        # NOTE: the word index is one sorted vocabulary and one postings
+        # buffer, so loading 100,000 records builds a few big objects rather
+        # than hundreds of thousands of small ones.
+        self.vocab: list[str] = state["vocab"].split("\n") if state["vocab"] else []
+        self._post_off: array = array("I")
+        self._post_off.frombytes(state["post_off"])
+        self._postings: memoryview = memoryview(state["postings"]).cast("I")
         self.tags: dict[str, bytes] = state["tags"]
         self.dirs: list[str] = state["dirs"]
         self._decoded: dict[int, dict] = {}
-        self._by_key: dict[tuple[int, str], int] | None = None
         self._by_fold: dict[str, list[int]] | None = None
+
+    # -- the word index ---------------------------------------------------
+
+    def word_id(self, word: str) -> int | None:
+        """The position of a word in the sorted vocabulary, or None."""
+        i = bisect_left(self.vocab, word)
+        return i if i < len(self.vocab) and self.vocab[i] == word else None
+
+    def has_word(self, word: str) -> bool:
+        return self.word_id(word) is not None
+
+    def prefixed(self, prefix: str) -> list[str]:
+        """Vocabulary words that start with ``prefix`` (longer than it)."""
+        i = bisect_left(self.vocab, prefix)
+        out = []
+        while i < len(self.vocab) and self.vocab[i].startswith(prefix):
+            if self.vocab[i] != prefix:
+                out.append(self.vocab[i])
+            i += 1
+        return out
+
+    def postings(self, word: str) -> memoryview:
+        """Packed (record id * 8 + field code) entries of a word."""
+        i = self.word_id(word)
+        if i is None:
+            return self._postings[0:0]
+        return self._postings[self._post_off[i] : self._post_off[i + 1]]
+
+    def doc_freq(self, word: str) -> int:
+        i = self.word_id(word)
+        return 0 if i is None else self._post_off[i + 1] - self._post_off[i]
 
     # -- records ----------------------------------------------------------
 
@@ -344,7 +383,7 @@ class Catalog:
     def record(self, rid: int) -> dict:
         rec = self._decoded.get(rid)
         if rec is None:
-            rec = marshal.loads(self.blobs[rid])
+            rec = marshal.loads(self._blob_data[self._blob_off[rid] : self._blob_off[rid + 1]])
             rec = {"type": ENTITY_TYPES[self.types[rid]].name, "key": self.keys[rid], **rec}
             self._decoded[rid] = rec
         return rec
@@ -365,10 +404,8 @@ class Catalog:
         return self.types.count(TYPE_CODES[type_name])
 
     def _build_key_maps(self) -> None:
-        self._by_key = {}
         self._by_fold = {}
-        for i, (t, k) in enumerate(zip(self.types, self.keys)):
-            self._by_key[(t, k)] = i
+        for i, k in enumerate(self.keys):
             self._by_fold.setdefault(k.casefold(), []).append(i)
 
     def lookup(self, key: str, type_name: str | None = None) -> int | None:
@@ -470,9 +507,8 @@ def _index_entries(rec: dict, labels: dict[tuple[str, str], list[str]]) -> Itera
     for name in ("model", "vesicle", "areas"):
         for v in rec.get(name) or ():
             yield F_TAG, v
-    for name in ("journal", "doi"):
-        if isinstance(rec.get(name), str):
-            yield F_OTHER, rec[name]
+    if isinstance(rec.get("journal"), str):
+        yield F_OTHER, rec["journal"]
     if isinstance(rec.get("year"), int):
         yield F_OTHER, str(rec["year"])
 
@@ -492,15 +528,20 @@ def build_state(records: list[dict], origins: list[str], dirs: list[Path]) -> di
     words: dict[str, array] = {}
     tags: dict[str, array] = {}
     years = array("i")
-    blobs = []
+    blob_off = array("I", [0])
+    blob_parts = []
+    size = 0
     for rid, r in enumerate(records):
-        body = {k: v for k, v in r.items() if k not in ("type", "key")}
-        blobs.append(marshal.dumps(body))
+        body = marshal.dumps({k: v for k, v in r.items() if k not in ("type", "key")})
+        blob_parts.append(body)
+        size += len(body)
+        blob_off.append(size)
         years.append(r.get("year") if isinstance(r.get("year"), int) else 0)
         best: dict[str, int] = {}
         for code, text in _index_entries(r, labels):
             for w in split_words(text):
-                parts = [w] if w.isalpha() or w.isdigit() else [w, *_ALNUM.findall(w)]
+                # Mixed words also count by their letter runs (misev2018 -> misev).
+                parts = [w] if w.isalpha() or w.isdigit() else [w, *_ALPHA.findall(w)]
                 for p in parts:
                     if p not in best or code < best[p]:
                         best[p] = code
@@ -512,13 +553,24 @@ def build_state(records: list[dict], origins: list[str], dirs: list[Path]) -> di
                 values = r[f.name] if isinstance(r[f.name], list) else [r[f.name]]
                 for v in values:
                     tags.setdefault(f"{f.name}:{v}", array("I")).append(rid)
+        if isinstance(r.get("doi"), str):
+            tags.setdefault("doi:" + r["doi"].casefold(), array("I")).append(rid)
+    vocab = sorted(words)
+    post_off = array("I", [0])
+    postings = array("I")
+    for w in vocab:
+        postings.extend(words[w])
+        post_off.append(len(postings))
     return {
         "keys": [r["key"] for r in records],
         "types": bytes(TYPE_CODES[r["type"]] for r in records),
         "years": years.tobytes(),
-        "blobs": blobs,
+        "blob_data": b"".join(blob_parts),
+        "blob_off": blob_off.tobytes(),
         "origins": origins,
-        "words": {w: a.tobytes() for w, a in words.items()},
+        "vocab": "\n".join(vocab),
+        "post_off": post_off.tobytes(),
+        "postings": postings.tobytes(),
         "tags": {t: a.tobytes() for t, a in tags.items()},
         "dirs": [str(d) for d in dirs],
     }

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import math
 import re
-from array import array
 from dataclasses import dataclass, field
 
 from . import model
-from .catalog import FIELD_NAMES, Catalog
+from .catalog import F_ALIAS, FIELD_NAMES, Catalog
 from .text import compact, fold, words
 
 _ALNUM = re.compile(r"[a-z]+|[0-9]+")
@@ -48,23 +47,23 @@ def query_words(query: str) -> list[str]:
     return list(dict.fromkeys(kept))[:MAX_QUERY_WORDS]
 
 
-def _vocab_matches(cat: Catalog, w: str, vocab: list[str] | None) -> list[tuple[str, float]]:
+def _vocab_matches(cat: Catalog, w: str) -> list[tuple[str, float]]:
     """Index words similar to query word ``w``, with a similarity 0-100."""
     out: dict[str, float] = {}
-    if w in cat.words:
+    known = cat.has_word(w)
+    if known:
         out[w] = 100.0
     if w.isdigit():
         return list(out.items())
-    if len(w) >= 3 and vocab is not None:
-        for v in vocab:
-            if len(v) > len(w) and v.startswith(w):
-                out.setdefault(v, max(80.0, 100.0 - 3.0 * (len(v) - len(w))))
-    if len(w) >= 4 and vocab is not None and w not in cat.words:
+    if len(w) >= 3:
+        for v in cat.prefixed(w)[:200]:
+            out.setdefault(v, max(80.0, 100.0 - 3.0 * (len(v) - len(w))))
+    if len(w) >= 4 and not known:
         # NOTE: a word the index knows is no typo; skipping the fuzzy pass
         # then also spares importing rapidfuzz.
         from rapidfuzz import fuzz, process  # noqa: PLC0415
 
-        for v, s, _ in process.extract(w, vocab, scorer=fuzz.ratio, score_cutoff=75, limit=25):
+        for v, s, _ in process.extract(w, cat.vocab, scorer=fuzz.ratio, score_cutoff=75, limit=25):
             # NOTE: a four-letter word allows a swap (gvdh -> gvhd) but not a
             # changed letter (milk -> mild): both score 75 on ratio.
             if s < 80 and sorted(v) != sorted(w):
@@ -82,10 +81,14 @@ def search(
     min_score: float = 45.0,
 ) -> list[Hit]:
     """Records matching ``query``, best first."""
+    doi = _doi_in(query)
+    if doi:
+        ids = [i for i in cat.tagged("doi", doi) if types is None or cat.type_of(i) in types]
+        if ids:
+            return [Hit(i, 100.0, [f"doi: {cat.record(i).get('doi')}"]) for i in ids]
     qwords = query_words(query)
     if not qwords:
         return []
-    vocab = list(cat.words)
     type_codes = None
     if types:
         type_codes = {i for i, t in enumerate(model.ENTITY_TYPES) if t.name in types}
@@ -95,17 +98,15 @@ def search(
     best: dict[int, list[float]] = {}
     why: dict[int, list[tuple[str, int]]] = {}
     for qi, w in enumerate(qwords):
-        matches = _vocab_matches(cat, w, vocab)
+        matches = _vocab_matches(cat, w)
         # NOTE: rarer words weigh more (inverse document frequency), so in
         # "milk exosomes" the word that singles out a record decides.
-        df = max((len(cat.words[v]) // 4 for v, s in matches if s >= 90), default=0) or min(
-            (len(cat.words[v]) // 4 for v, _ in matches), default=1
+        df = max((cat.doc_freq(v) for v, s in matches if s >= 90), default=0) or min(
+            (cat.doc_freq(v) for v, _ in matches), default=1
         )
         weights.append(math.log(1.0 + total / max(1, df)))
         for v, sim in matches:
-            a = array("I")
-            a.frombytes(cat.words[v])
-            for packed in a:
+            for packed in cat.postings(v):
                 rid, code = divmod(packed, 8)
                 if type_codes is not None and cat.types[rid] not in type_codes:
                     continue
@@ -119,33 +120,52 @@ def search(
                     why[rid][qi] = (v, code)
     need = n if n <= 2 else n - 1
     whole = compact(query[:2000])
-    hits = _score(cat, best, why, weights, need, whole, min_score)
-    if not hits and best:
+    scored = _score(cat, best, why, weights, need, whole, min_score)
+    if not scored and best:
         # NOTE: nothing cleared the bar; rather than answer "nothing", show
         # weaker matches (a paraphrase may have lost a word of the query).
-        hits = _score(cat, best, why, weights, need, whole, min_score * 0.6)
-    hits.sort(key=lambda h: (-h._raw, cat.types[h.rid], -cat.years[h.rid], cat.keys[h.rid]))  # type: ignore[attr-defined]
+        scored = _score(cat, best, why, weights, need, whole, min_score * 0.6)
+
+    def order(item: tuple[float, int]) -> tuple:
+        score, rid = item
+        return (-score, cat.types[rid], -cat.years[rid], cat.keys[rid])
+
+    if limit is not None and len(scored) > 4 * limit:
+        import heapq  # noqa: PLC0415
+
+        scored = heapq.nsmallest(limit, scored, key=order)
+    scored.sort(key=order)
     if limit is not None:
-        hits = hits[:limit]
-    for h in hits:
-        h.matched = explain(cat, cat.record(h.rid), [m.split(":", 1)[1] for m in h.matched])
-    return hits
-
-
-def _score(cat, best, why, weights, need, whole, min_score) -> list[Hit]:
+        scored = scored[:limit]
     hits = []
-    for rid, row in best.items():
-        matched = sum(1 for s in row if s > 0)
-        if matched < need:
-            continue
-        score = sum(s * w for s, w in zip(row, weights)) / (sum(weights) or 1.0)
-        if whole:
-            score += EXACT_BONUS * _coverage(cat, rid, whole)
-        if score < min_score:
-            continue
-        hits.append(Hit(rid, min(100.0, round(score, 1)), [f"{FIELD_NAMES[c]}:{v}" for v, c in why[rid] if v]))
-        hits[-1]._raw = score  # type: ignore[attr-defined]
+    for score, rid in scored:
+        matched = explain(cat, cat.record(rid), [v for v, _ in why[rid] if v])
+        hits.append(Hit(rid, min(100.0, round(score, 1)), matched))
     return hits
+
+
+def _score(cat, best, why, weights, need, whole, min_score) -> list[tuple[float, int]]:
+    """(score, record id) of every candidate that matched enough query words."""
+    out = []
+    total = sum(weights) or 1.0
+    for rid, row in best.items():
+        if need > 1 and sum(1 for s in row if s > 0) < need:
+            continue
+        score = sum(s * w for s, w in zip(row, weights)) / total
+        if whole and any(code <= F_ALIAS and v for v, code in why[rid]):
+            score += EXACT_BONUS * _coverage(cat, rid, whole)
+        if score >= min_score:
+            out.append((score, rid))
+    return out
+
+
+_DOI = re.compile(r"(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)", re.I)
+
+
+def _doi_in(query: str) -> str | None:
+    """The DOI a query consists of, folded, if it is one."""
+    m = _DOI.fullmatch(query.strip()[:500])
+    return m.group(1).casefold() if m else None
 
 
 def _coverage(cat: Catalog, rid: int, whole: str) -> float:

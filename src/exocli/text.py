@@ -35,7 +35,8 @@ def words(text: str) -> list[str]:
 def key_words(key: str) -> list[str]:
     """A key as words: whole (``kordelas2014``) and in parts (``kordelas``, ``2014``)."""
     whole = compact(key)
-    parts = _KEY_SPLIT.findall(whole)
+    # The letter runs only: a key's digits are its year, indexed on its own.
+    parts = [p for p in _KEY_SPLIT.findall(whole) if p.isalpha()]
     return [whole] + [p for p in parts if p != whole]
 
 
