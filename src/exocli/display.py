@@ -154,31 +154,75 @@ def _heat(n: int, top: int) -> str:
     return "black on khaki1"
 
 
+def _short_heads(cols: list[str], size: int) -> list[str]:
+    """Column heads of at most ``size`` characters, unique, for a narrow grid."""
+    if all(len(c) <= size for c in cols):
+        return list(cols)
+    cut = [c[:size] for c in cols]
+    if len(set(cut)) == len(cut):
+        return cut
+    tail = [c[-size:] for c in cols]  # years: 2006 -> 06
+    if len(set(tail)) == len(tail):
+        return tail
+    return [str(i + 1) for i in range(len(cols))]
+
+
 def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> None:
-    from rich import box  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    """The grid, laid out by hand so it never overflows and never cuts a name.
+
+    Narrow terminals get short column heads with a legend; if even those do
+    not fit, the columns are split over several grids.
+    """
     from rich.text import Text  # noqa: PLC0415
 
     rows, cols = m["row_keys"], m["col_keys"]
-    top = max((len(v) for v in m["cells"].values()), default=0)
+    cells = m["cells"]
+    top = max((len(v) for v in cells.values()), default=0)
     con = console(out, color, width)
-    # Abbreviate column heads so the grid fits: a narrow terminal gets short heads.
-    avail = (con.width - 18) // max(1, len(cols)) - 3
-    heads = [c if len(c) <= max(3, avail) else c[: max(3, avail)] for c in cols]
-    t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-              title=Text(f"studies by {m['rows']} x {m['cols']}"), caption=Text(_legend(cols, heads)) if heads != cols else None)
-    t.add_column(Text(m["rows"]), style="bold cyan" if color else None, no_wrap=True)
-    for h in heads:
-        t.add_column(Text(h), justify="right", no_wrap=True)
-    t.add_column(Text("all"), justify="right", no_wrap=True, style="bold" if color else None)
-    for r in rows:
-        cells = []
-        for c in cols:
-            n = len(m["cells"].get((r, c), []))
-            cells.append(Text(str(n) if n else "·", style=_heat(n, top) if color else ""))
-        total = len({k for c in cols for k in m["cells"].get((r, c), [])})
-        t.add_row(Text(printable(r)), *cells, Text(str(total)))
-    con.print(t)
+    totals = {r: len({k for c in cols for k in cells.get((r, c), [])}) for r in rows}
+    label_w = max([len(m["rows"])] + [len(r) for r in rows])
+    num_w = max(2, len(str(top)))
+    all_w = max(3, len(str(max(totals.values(), default=0))))
+    avail = con.width - label_w - (all_w + 2)
+    full_w = sum(max(num_w, len(c)) + 2 for c in cols)
+    if full_w <= avail:
+        heads = list(cols)
+    else:
+        heads = _short_heads(cols, max(num_w, avail // max(1, len(cols)) - 2))
+    widths = [max(num_w, len(h)) for h in heads]
+    # Split the columns into chunks that fit.
+    chunks: list[list[int]] = [[]]
+    used = 0
+    for i, w in enumerate(widths):
+        if chunks[-1] and used + w + 2 > avail:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(i)
+        used += w + 2
+    con.print(Text(f"studies by {m['rows']} x {m['cols']}", style="bold" if color else ""))
+    for n, chunk in enumerate(chunks):
+        last = n == len(chunks) - 1
+        head = Text(m["rows"].ljust(label_w), style="bold" if color else "")
+        for i in chunk:
+            head.append("  " + heads[i].rjust(widths[i]), style="bold" if color else "")
+        if last:
+            head.append("  " + "all".rjust(all_w), style="bold" if color else "")
+        con.print(head, no_wrap=True, overflow="ignore", crop=False)
+        rule = label_w + sum(widths[i] + 2 for i in chunk) + (all_w + 2 if last else 0)
+        con.print(Text("─" * rule, style="dim" if color else ""), no_wrap=True, crop=False)
+        for r in rows:
+            line = Text(printable(r).ljust(label_w), style="bold cyan" if color else "")
+            for i in chunk:
+                k = len(cells.get((r, cols[i]), []))
+                line.append("  ")
+                line.append((str(k) if k else "·").rjust(widths[i]), style=_heat(k, top) if color else "")
+            if last:
+                line.append("  " + str(totals[r]).rjust(all_w), style="bold" if color else "")
+            con.print(line, no_wrap=True, crop=False)
+        if not last:
+            con.print(Text(""))
+    if heads != cols:
+        con.print(Text(_legend(cols, heads), style="dim" if color else ""))
 
 
 def _legend(cols, heads) -> str:
