@@ -303,13 +303,13 @@ def parse_dirs(
     return records, origins
 
 
-def validate(dirs: list[Path]) -> list[Problem]:
-    """Every problem in the given data folders (empty when clean)."""
-    try:
-        parse_dirs(dirs)
-    except DataError as e:
-        return e.problems
-    return []
+def validate(dirs: list[Path]) -> dict[str, int]:
+    """Records per entity type in the given folders; DataError listing every problem."""
+    records, _ = parse_dirs(dirs)
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r["type"]] = counts.get(r["type"], 0) + 1
+    return counts
 
 
 # --------------------------------------------------------------------------

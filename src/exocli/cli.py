@@ -37,14 +37,18 @@ Examples:
   exo map
 """
 
-app = typer.Typer(
-    help=HELP,
-    no_args_is_help=True,
-    add_completion=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-)
+def _new_app() -> typer.Typer:
+    return typer.Typer(
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+    )
+
+
+app = _new_app()
 
 
 class Interrupted(BaseException):
@@ -341,46 +345,35 @@ def studies(
       exo studies --mechanism miR-21 --json | jq -r '.[].title'
       exo studies exosome hydrogel --evidence animal
     """
-    from .query import StudyFilter, filter_studies, sort_ids  # noqa: PLC0415
-    from .render import object_for  # noqa: PLC0415
+    from .query import StudyFilter, study_listing  # noqa: PLC0415
 
     out = Output(format_, json_, fields, no_color)
     out.fields(["study"])
     cat = _load(data)
     flt = StudyFilter(disease or [], source or [], topic or [], mechanism or [], evidence or [], kind or [], year or [])
-    ids, notes = filter_studies(cat, flt)
+    ids, notes = study_listing(cat, flt, " ".join(text or []), sort, reverse, limit)
     _explain(notes, quiet)
-    words = " ".join(text or []).strip()
-    if words:
-        from .search import search as run  # noqa: PLC0415
-
-        keep = set(ids)
-        ranked = [h.rid for h in run(cat, words, {"study"}, limit=None) if h.rid in keep]
-        ids = ranked if sort is None else sort_ids(cat, ranked, sort, reverse)
-        if reverse and sort is None:
-            ids = ids[::-1]
-    else:
-        ids = sort_ids(cat, ids, sort, reverse)
-    if limit:
-        ids = ids[:limit]
-    objs = [object_for(cat.record(i)) for i in ids]
-    _require(objs, "studies match")
-    out.emit(objs, ["study"])
+    _emit_records(out, cat, ids, "study")
 
 
-def _listing(type_name: str, ids_fn, format_, json_, fields, no_color, data, quiet=False, sort=None):
+def _emit_records(out: Output, cat, ids: list[int], type_name: str) -> None:
+    from . import model  # noqa: PLC0415
     from .render import object_for  # noqa: PLC0415
+
+    objs = [object_for(cat.record(i)) for i in ids]
+    _require(objs, f"{model.BY_NAME[type_name].plural} match")
+    out.emit(objs, [type_name])
+
+
+def _listing(type_name: str, text, format_, json_, fields, no_color, data, quiet=False, filters=None, flags=None):
+    from .query import listing  # noqa: PLC0415
 
     out = Output(format_, json_, fields, no_color)
     out.fields([type_name])
     cat = _load(data)
-    ids, notes = ids_fn(cat)
+    ids, notes = listing(cat, type_name, " ".join(text or []), filters, flags)
     _explain(notes, quiet)
-    objs = [object_for(cat.record(i)) for i in ids]
-    from . import model  # noqa: PLC0415
-
-    _require(objs, f"{model.BY_NAME[type_name].plural} match")
-    out.emit(objs, [type_name])
+    _emit_records(out, cat, ids, type_name)
 
 
 @app.command()
@@ -403,31 +396,7 @@ def diseases(
       exo diseases --category cancer
       exo diseases --fields key,name,aliases -o csv
     """
-    from .query import resolve  # noqa: PLC0415
-
-    def ids_fn(cat):
-        ids = cat.ids("disease")
-        notes = []
-        if category:
-            wanted = set()
-            for c in category:
-                r = resolve(cat, "category", c)
-                notes.append(r)
-                wanted.update(r.keys)
-            ids = [i for i in ids if cat.record(i).get("category") in wanted]
-        return _text_filter(cat, ids, text, "disease"), notes
-
-    _listing("disease", ids_fn, format_, json_, fields, no_color, data, quiet)
-
-
-def _text_filter(cat, ids, text, type_name):
-    words = " ".join(text or []).strip()
-    if not words:
-        return ids
-    from .search import search as run  # noqa: PLC0415
-
-    keep = set(ids)
-    return [h.rid for h in run(cat, words, {type_name}, limit=None) if h.rid in keep]
+    _listing("disease", text, format_, json_, fields, no_color, data, quiet, filters={"category": category})
 
 
 @app.command()
@@ -449,14 +418,7 @@ def sources(
       exo sources --msc
       exo sources gingiva
     """
-
-    def ids_fn(cat):
-        ids = cat.ids("source")
-        if msc is not None:
-            ids = [i for i in ids if bool(cat.record(i).get("msc")) == msc]
-        return _text_filter(cat, ids, text, "source"), []
-
-    _listing("source", ids_fn, format_, json_, fields, no_color, data)
+    _listing("source", text, format_, json_, fields, no_color, data, flags={"msc": msc})
 
 
 @app.command()
@@ -480,22 +442,7 @@ def companies(
       exo companies --area diagnostics
       exo companies --disease stroke --json
     """
-    from .query import resolve  # noqa: PLC0415
-
-    def ids_fn(cat):
-        ids = cat.ids("company")
-        notes = []
-        for values, what, fieldname in ((area, "area", "areas"), (disease, "disease", "diseases")):
-            if values:
-                wanted = set()
-                for v in values:
-                    r = resolve(cat, what, v)
-                    notes.append(r)
-                    wanted.update(r.keys)
-                ids = [i for i in ids if wanted & set(cat.record(i).get(fieldname) or ())]
-        return _text_filter(cat, ids, text, "company"), notes
-
-    _listing("company", ids_fn, format_, json_, fields, no_color, data, quiet)
+    _listing("company", text, format_, json_, fields, no_color, data, quiet, filters={"area": area, "disease": disease})
 
 
 @app.command()
@@ -517,14 +464,7 @@ def terms(
       exo terms --glossary
       exo terms GMP
     """
-
-    def ids_fn(cat):
-        ids = cat.ids("term")
-        if glossary:
-            ids = [i for i in ids if cat.record(i).get("glossary")]
-        return _text_filter(cat, ids, text, "term"), []
-
-    _listing("term", ids_fn, format_, json_, fields, no_color, data)
+    _listing("term", text, format_, json_, fields, no_color, data, flags={"glossary": True if glossary else None})
 
 
 @app.command()
@@ -544,12 +484,7 @@ def topics(
       exo topics
       exo studies --topic immunoregulation
     """
-
-    def ids_fn(cat):
-        ids = sorted(cat.ids("topic"), key=lambda i: (cat.record(i).get("order") or 0))
-        return _text_filter(cat, ids, text, "topic"), []
-
-    _listing("topic", ids_fn, format_, json_, fields, no_color, data)
+    _listing("topic", text, format_, json_, fields, no_color, data)
 
 
 @app.command()
@@ -692,15 +627,7 @@ def validate(
     # A user folder is checked together with the bundled data, since its
     # records may link to bundled keys (diseases = ["gvhd"]).
     folders = data_dirs(dirs, env={}) if dirs else data_dirs()
-    problems = check(folders)
-    if problems:
-        raise DataError(problems)
-    from .catalog import parse_dirs  # noqa: PLC0415
-
-    records, _ = parse_dirs(folders)
-    from collections import Counter  # noqa: PLC0415
-
-    counts = Counter(r["type"] for r in records)
+    counts = check(folders)
     summary = ", ".join(f"{n} {t}" for t, n in counts.items())
     _err(f"exo: {len(folders)} folder{'s' if len(folders) != 1 else ''} OK ({summary or 'no records'})")
 
@@ -743,14 +670,7 @@ def _app_for(argv: list[str]) -> typer.Typer:
         wanted = [c for c in app.registered_commands if (c.name or c.callback.__name__) == first]
         if not wanted:
             return app
-    slim = typer.Typer(
-        help=HELP,
-        no_args_is_help=True,
-        add_completion=True,
-        context_settings={"help_option_names": ["-h", "--help"]},
-        rich_markup_mode=None,
-        pretty_exceptions_enable=False,
-    )
+    slim = _new_app()
     slim.registered_callback = app.registered_callback
     slim.registered_commands = wanted
     return slim

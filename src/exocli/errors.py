@@ -6,7 +6,7 @@ exit code (see README "Exit codes"). Standard library only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1  # unknown key, filter value matching nothing, empty result
@@ -77,11 +77,3 @@ class DataError(ExoError):
             f"{n} problem{'s' if n != 1 else ''} in the data",
             "fix the files named above; `exo validate DIR` checks a folder",
         )
-
-
-@dataclass
-class Notice:
-    """Something the core wants the user to know (printed to stderr)."""
-
-    text: str
-    extra: dict = field(default_factory=dict)

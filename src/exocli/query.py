@@ -202,3 +202,80 @@ def sort_ids(cat: Catalog, ids: list[int], sort: str | None, reverse: bool = Fal
     else:
         raise UsageError(f"unknown sort {sort!r}", "choose from: " + ", ".join(SORTS))
     return out[::-1] if reverse else out
+
+
+# -- listings -----------------------------------------------------------------------
+
+
+def text_filter(cat: Catalog, ids: list[int], text: str, type_name: str) -> list[int]:
+    """The ids that also match free text, best match first."""
+    if not text.strip():
+        return ids
+    from .search import search  # noqa: PLC0415
+
+    keep = set(ids)
+    return [h.rid for h in search(cat, text, {type_name}, limit=None) if h.rid in keep]
+
+
+def study_listing(
+    cat: Catalog,
+    flt: StudyFilter,
+    text: str = "",
+    sort: str | None = None,
+    reverse: bool = False,
+    limit: int | None = None,
+) -> tuple[list[int], list[Resolution]]:
+    """`exo studies`: filters, then free text (ranked), then order and limit."""
+    ids, notes = filter_studies(cat, flt)
+    if text.strip():
+        ranked = text_filter(cat, ids, text, "study")
+        ids = sort_ids(cat, ranked, sort, reverse) if sort else (ranked[::-1] if reverse else ranked)
+    else:
+        ids = sort_ids(cat, ids, sort, reverse)
+    return (ids[:limit] if limit else ids), notes
+
+
+# (option name, what the values are resolved as, record field they must meet)
+LISTING_FILTERS = {
+    "disease": {"category": ("category", "category")},
+    "company": {"area": ("area", "areas"), "disease": ("disease", "diseases")},
+}
+
+
+def listing(
+    cat: Catalog,
+    type_name: str,
+    text: str = "",
+    filters: dict[str, list[str]] | None = None,
+    flags: dict[str, bool | None] | None = None,
+) -> tuple[list[int], list[Resolution]]:
+    """Any listing but studies: value filters (OR within, AND across), flags, text.
+
+    ``filters`` maps an option of `LISTING_FILTERS` to the values typed;
+    ``flags`` maps a boolean field to the value it must have (None: any).
+    Topics come in the review's reading order.
+    """
+    ids = cat.ids(type_name)
+    if type_name == "topic":
+        ids.sort(key=lambda i: cat.record(i).get("order") or 0)
+    notes: list[Resolution] = []
+    for option, values in (filters or {}).items():
+        if not values:
+            continue
+        what, field = LISTING_FILTERS[type_name][option]
+        wanted: set[str] = set()
+        for v in values:
+            res = resolve(cat, what, v)
+            notes.append(res)
+            wanted.update(res.keys)
+
+        def meets(i: int, field: str = field, wanted: set[str] = wanted) -> bool:
+            value = cat.record(i).get(field)
+            values = value if isinstance(value, list) else [value]
+            return bool(wanted.intersection(values))
+
+        ids = [i for i in ids if meets(i)]
+    for field, want in (flags or {}).items():
+        if want is not None:
+            ids = [i for i in ids if bool(cat.record(i).get(field)) == want]
+    return text_filter(cat, ids, text, type_name), notes

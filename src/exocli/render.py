@@ -11,9 +11,8 @@ neutralised first. JSON keeps data intact.
 from __future__ import annotations
 
 import enum
-import io
 import json
-from typing import Callable, Sequence, TextIO
+from typing import Sequence, TextIO
 
 from . import model
 from .errors import UsageError
@@ -234,17 +233,3 @@ def _table(objs: list[dict], cols: list[str], out: TextIO, *, color: bool, width
     for o in objs:
         table.add_row(*[Text(printable(cell_text(o, c, True))) for c in cols])
     console(out, color, width).print(table)
-
-
-def label_of(obj: dict) -> str:
-    return model.label(obj)
-
-
-def write_text(out: TextIO, text: str) -> None:
-    out.write(text)
-
-
-def capture(fn: Callable[[TextIO], None]) -> str:
-    buf = io.StringIO()
-    fn(buf)
-    return buf.getvalue()
