@@ -47,6 +47,8 @@ def render_detail(d: dict, fmt: Format, out: TextIO, *, color: bool = True, widt
         if f.link:
             continue  # shown with its label among the links below
         text = cell_text(obj, f.name, f.name != "authors")
+        if f.name == "authors" and obj.get("authors"):
+            text = ", ".join(obj["authors"]) + (", et al." if obj.get("et_al") else "")
         if text and obj.get(f.name) is not False:
             rows.append((f.name, text))
     if "url" in d:
@@ -76,29 +78,27 @@ def render_detail(d: dict, fmt: Format, out: TextIO, *, color: bool = True, widt
 
 def _detail_panel(d: dict, rows, out: TextIO, *, color: bool, width: int | None) -> None:
     from rich import box  # noqa: PLC0415
-    from rich.console import Group  # noqa: PLC0415
     from rich.panel import Panel  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
     from rich.text import Text  # noqa: PLC0415
 
     rec = d["record"]
+    # One grid for fields and links alike, so every value starts in one column.
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold" if color else None, no_wrap=True)
     grid.add_column(overflow="fold")
     for k, v in rows:
-        if k in ("type", "key") or k in d["links"]:
+        if k in ("type", "key", "et_al") or k in d["links"]:
             continue
         grid.add_row(Text(k), Text(printable(v)))
-    parts = [grid]
     for name, items in d["links"].items():
-        t = Table(box=None, show_header=False, pad_edge=False, title=Text(f"{name} ({len(items)})", style="bold" if color else ""), title_justify="left")
-        t.add_column("key", style="cyan" if color else None, no_wrap=True)
-        t.add_column("", overflow="fold")
-        for x in items:
-            t.add_row(Text(printable(x["key"])), Text(printable(x["label"])))
-        parts.append(t)
+        kw = max(len(x["key"]) for x in items)
+        for i, x in enumerate(items):
+            line = Text(printable(x["key"]).ljust(kw), style="cyan" if color else "")
+            line.append("  " + printable(x["label"]))
+            grid.add_row(Text(f"{name} ({len(items)})") if i == 0 else Text(""), line)
     title = Text(f"{rec['type']} {rec['key']}", style="bold cyan" if color else "")
-    panel = Panel(Group(*parts), title=title, title_align="left", box=box.ROUNDED, expand=True)
+    panel = Panel(grid, title=title, title_align="left", box=box.ROUNDED, expand=True)
     console(out, color, width).print(panel)
 
 
@@ -143,22 +143,24 @@ def render_map(cat, m: dict, objs: list[dict], fmt: Format, out: TextIO, *, colo
     _map_grid(cat, m, out, color=color, width=width)
 
 
+HEAT = ("black on light_goldenrod1", "black on orange1", "white on dark_orange3", "bold white on red3")
+
+
 def _heat(n: int, top: int) -> str:
+    """A colour per count: four steps from the single study to the busiest cell."""
     if n == 0:
         return "dim"
-    frac = n / top if top else 0
-    if frac > 0.66:
-        return "bold white on red3"
-    if frac > 0.33:
-        return "black on dark_orange"
-    return "black on khaki1"
+    if n == 1 or top <= 1:
+        return HEAT[0]
+    step = min(3, 1 + int(3 * (n - 1) / top))
+    return HEAT[step]
 
 
 def _short_heads(cols: list[str], size: int) -> list[str]:
     """Column heads of at most ``size`` characters, unique, for a narrow grid."""
     if all(len(c) <= size for c in cols):
         return list(cols)
-    cut = [c[:size] for c in cols]
+    cut = [c if len(c) <= size else c[: size - 1] + "." for c in cols] if size >= 4 else [c[:size] for c in cols]
     if len(set(cut)) == len(cut):
         return cut
     tail = [c[-size:] for c in cols]  # years: 2006 -> 06
@@ -188,7 +190,10 @@ def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> N
     if full_w <= avail:
         heads = list(cols)
     else:
-        heads = _short_heads(cols, max(num_w, avail // max(1, len(cols)) - 2))
+        cap = max(len(c) for c in cols)
+        while cap > num_w and sum(max(num_w, min(len(c), cap)) + 2 for c in cols) > avail:
+            cap -= 1
+        heads = _short_heads(cols, cap)
     widths = [max(num_w, len(h)) for h in heads]
     # Split the columns into chunks that fit.
     chunks: list[list[int]] = [[]]
@@ -226,7 +231,8 @@ def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> N
 
 
 def _legend(cols, heads) -> str:
-    return "; ".join(f"{h} = {c}" for c, h in zip(cols, heads) if c != h)
+    # Non-breaking spaces inside an entry: lines wrap only between entries.
+    return "; ".join(f"{h}\u00a0=\u00a0{c}" for c, h in zip(cols, heads) if c != h)
 
 
 # -- stats ------------------------------------------------------------------------
@@ -281,25 +287,31 @@ def _stats_view(s: dict, out: TextIO, *, color: bool, width: int | None) -> None
     from rich.text import Text  # noqa: PLC0415
 
     con = console(out, color, width)
-    counts = Table(box=box.SIMPLE_HEAD, show_edge=False, title=Text("records"), title_justify="left")
+    counts = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=Text("records"), title_justify="left")
     counts.add_column("type")
     counts.add_column("count", justify="right")
     for k, v in s["counts"].items():
         counts.add_row(Text(k), Text(str(v)))
 
+    every = [str(k) for k in s["years"]] + [x["key"] for x in s["top_diseases"] + s["top_sources"]]
+    every += list(s["evidence"]) + list(s["company_areas"])
+    label_w = max((len(k) for k in every), default=4)
+
     def bars(title: str, items: list[tuple[str, int]], style: str) -> Table:
         t = Table(box=None, show_header=False, title=Text(title), title_justify="left", pad_edge=False)
-        t.add_column(no_wrap=True, style="cyan" if color else None)
+        t.add_column(no_wrap=True, style="cyan" if color else None, min_width=label_w)
         t.add_column(justify="right", no_wrap=True)
         t.add_column(no_wrap=True)
         top = max((n for _, n in items), default=1)
         room = max(10, min(40, con.width - 40))
         for name, n in items:
-            bar = "█" * max(1, round(n / top * room))
+            bar = "█" * (max(1, round(n / top * room)) if n else 0)
             t.add_row(Text(printable(name)), Text(str(n)), Text(bar, style=style if color else ""))
         return t
 
-    years = bars("studies per year", list((y, n) for y, n in s["years"].items()), "green")
+    span = [int(y) for y in s["years"]]
+    every_year = [(str(y), s["years"].get(str(y), 0)) for y in range(min(span), max(span) + 1)] if span else []
+    years = bars("studies per year", every_year, "green")
     diseases = bars("most-studied diseases", [(f"{x['key']}", x["count"]) for x in s["top_diseases"]], "red")
     sources = bars("most-used sources", [(f"{x['key']}", x["count"]) for x in s["top_sources"]], "blue")
     evidence = bars("studies by evidence", list(s["evidence"].items()), "magenta")

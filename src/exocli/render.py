@@ -188,6 +188,12 @@ def _md(text: str) -> str:
     return one_line(text).replace("\\", "\\\\").replace("|", "\\|")
 
 
+# The text a row is about: it keeps its width longest when space is short.
+PRIMARY_COLUMNS = {"title", "label", "name", "expansion", "note", "summary", "focus"}
+
+# Columns kept on one line (short values that read badly when broken).
+SHORT_COLUMNS = {"type", "year", "score", "msc", "glossary", "et_al", "evidence", "kind"}
+
 STYLE = {
     "key": "bold cyan",
     "type": "magenta",
@@ -214,22 +220,67 @@ def console(out: TextIO, color: bool, width: int | None = None):
     )
 
 
+def column_widths(cells: list[list[str]], cols: list[str], avail: int) -> list[int]:
+    """Widths that fit ``avail`` columns of text: short columns keep their width,
+    the rest shrink in proportion to their natural width, never below their
+    longest word (up to 16) and never so far that a word is lost."""
+    natural = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
+    if sum(natural) <= avail:
+        return natural
+    floor = []
+    for i, c in enumerate(cols):
+        if c in SHORT_COLUMNS or c == "key":
+            floor.append(natural[i] if c != "key" else min(natural[i], 24))
+        else:
+            longest = max([len(w) for row in cells for w in row[i].split()] or [1])
+            floor.append(max(min(len(c), 12), min(longest, 16)))
+    # Secondary columns (lists, explanations) give way before the main text.
+    widths = [
+        n if c in PRIMARY_COLUMNS or c in SHORT_COLUMNS or c == "key" else max(f, min(n, 30))
+        for c, n, f in zip(cols, natural, floor)
+    ]
+    excess = sum(widths) - avail
+    # Shrink in tiers: lists and explanations first, then the key, then the
+    # main text, each in proportion to what it can give.
+    tiers = [
+        [i for i, c in enumerate(cols) if c not in PRIMARY_COLUMNS and c not in SHORT_COLUMNS and c != "key"],
+        [i for i, c in enumerate(cols) if c == "key"],
+        [i for i, c in enumerate(cols) if c in PRIMARY_COLUMNS],
+    ]
+    for tier in tiers:
+        flexible = [i for i in tier if widths[i] > floor[i]]
+        while excess > 0 and flexible:
+            room = sum(widths[i] - floor[i] for i in flexible)
+            for i in flexible:
+                cut = max(1, round(excess * (widths[i] - floor[i]) / room))
+                cut = min(cut, widths[i] - floor[i], excess)
+                widths[i] -= cut
+                excess -= cut
+            flexible = [i for i in flexible if widths[i] > floor[i]]
+    return widths
+
+
 def _table(objs: list[dict], cols: list[str], out: TextIO, *, color: bool, width: int | None, title: str | None) -> None:
     from rich import box  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
     from rich.text import Text  # noqa: PLC0415
 
-    table = Table(box=box.SIMPLE_HEAD, title=Text(title) if title else None, show_edge=False, pad_edge=False, expand=False)
-    for c in cols:
-        long = c in ("title", "name", "expansion", "focus", "note", "summary", "matched", "label", "products", "aliases")
+    con = console(out, color, width)
+    cells = [[printable(cell_text(o, c, True)) for c in cols] for o in objs]
+    # NOTE: widths are computed here rather than left to rich, whose
+    # shrinking squeezed names to five letters beside a long key column.
+    # Between columns: a space of padding each side and the box's separator.
+    widths = column_widths(cells, cols, con.width - 3 * (len(cols) - 1))
+    table = Table(box=box.SIMPLE_HEAD, title=Text(title) if title else None, show_edge=False, pad_edge=False)
+    for c, w in zip(cols, widths):
         table.add_column(
             Text(c),
             style=STYLE.get(c) if color else None,
             overflow="fold",
-            no_wrap=not long and c not in ("authors",),
-            ratio=3 if long else None,
-            min_width=6 if long else None,
+            width=w,
+            no_wrap=c in SHORT_COLUMNS,
+            justify="right" if c in ("score", "year", "count") else "left",
         )
-    for o in objs:
-        table.add_row(*[Text(printable(cell_text(o, c, True))) for c in cols])
-    console(out, color, width).print(table)
+    for row in cells:
+        table.add_row(*[Text(v) for v in row])
+    con.print(table)

@@ -246,4 +246,8 @@ def _key_parts(key: str) -> list[str]:
 
 
 def _clip(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """Shorten at a word boundary, marking the cut with an ellipsis."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + " …"
