@@ -61,3 +61,12 @@ def test_no_color_env_and_flag():
 def test_piped_format_can_still_be_forced_on_a_terminal():
     code, out = run_on_pty(["studies", "--disease", "gvhd", "-o", "keys"], 80)
     assert visible(out).split() == ["Fujii2018", "Huang2017", "Kordelas2014", "Lai2018"]
+
+
+def test_citations_wrap_on_a_terminal_without_breaking_words():
+    code, out = run_on_pty(["cite", "Bruno2009", "--style", "apa"], 80)
+    text = visible(out)
+    assert code == 0
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "https://doi.org/10.1681/asn.2008070798" in text
+    assert "Nephrol." in text

@@ -551,6 +551,12 @@ def cite(
     if not wanted:
         raise UsageError("no keys to cite", "give keys, '-' to read them from stdin, or --all")
     text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl)
+    if format_ == "text" and _isatty(sys.stdout):
+        import shutil  # noqa: PLC0415
+
+        from .render import wrap_lines  # noqa: PLC0415
+
+        text = wrap_lines(text, shutil.get_terminal_size().columns)
     sys.stdout.write(text)
     sys.stdout.flush()
 

@@ -180,6 +180,23 @@ def render(
     raise AssertionError(fmt)  # pragma: no cover - Format is closed
 
 
+def wrap_lines(text: str, width: int, indent: int = 4) -> str:
+    """Wrap each line to ``width`` with a hanging indent, never splitting a word
+    (a DOI or URL stays whole). For long citations on a terminal."""
+    import textwrap  # noqa: PLC0415
+
+    out = []
+    for line in text.splitlines():
+        out.append(
+            textwrap.fill(
+                line, width=max(20, width), subsequent_indent=" " * indent, break_long_words=False, break_on_hyphens=False
+            )
+            if len(line) > width
+            else line
+        )
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
 def _tsv(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
