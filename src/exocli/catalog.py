@@ -514,7 +514,11 @@ def _index_entries(rec: dict, labels: dict[tuple[str, str], list[str]]) -> Itera
 
 
 def build_state(records: list[dict], origins: list[str], dirs: list[Path]) -> dict:
-    """The cacheable state of a catalog: keys, blobs and the two indexes."""
+    """The cacheable state of a catalog: keys, blobs and the two indexes.
+
+    Consumes ``records``: each is dropped from the list once indexed, so a
+    big first parse does not hold every record twice.
+    """
     from .text import words as split_words  # noqa: PLC0415
 
     labels: dict[tuple[str, str], list[str]] = {}
@@ -531,7 +535,11 @@ def build_state(records: list[dict], origins: list[str], dirs: list[Path]) -> di
     blob_off = array("I", [0])
     blob_parts = []
     size = 0
-    for rid, r in enumerate(records):
+    keys = [r["key"] for r in records]
+    types = bytes(TYPE_CODES[r["type"]] for r in records)
+    for rid in range(len(records)):
+        r = records[rid]
+        records[rid] = None  # type: ignore[call-overload]  # free each record once indexed
         body = marshal.dumps({k: v for k, v in r.items() if k not in ("type", "key")})
         blob_parts.append(body)
         size += len(body)
@@ -562,8 +570,8 @@ def build_state(records: list[dict], origins: list[str], dirs: list[Path]) -> di
         postings.extend(words[w])
         post_off.append(len(postings))
     return {
-        "keys": [r["key"] for r in records],
-        "types": bytes(TYPE_CODES[r["type"]] for r in records),
+        "keys": keys,
+        "types": types,
         "years": years.tobytes(),
         "blob_data": b"".join(blob_parts),
         "blob_off": blob_off.tobytes(),
@@ -592,8 +600,17 @@ def load(
         state = cache.read(fingerprint, env)
         if state is not None:
             return Catalog(state)
-    records, origins = parse_dirs(dirs, progress)
-    state = build_state(records, origins, dirs)
+    import gc  # noqa: PLC0415
+
+    enabled = gc.isenabled()
+    gc.disable()  # NOTE: parsing builds millions of small objects, none cyclic garbage
+    try:
+        records, origins = parse_dirs(dirs, progress)
+        state = build_state(records, origins, dirs)
+        del records
+    finally:
+        if enabled:
+            gc.enable()
     if fingerprint is not None:
         cache.write(fingerprint, state, env)
     return Catalog(state)
