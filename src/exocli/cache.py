@@ -3,8 +3,9 @@
 The cache file is named by a fingerprint of the data files it was built from
 (path, size, modification time and inode of each, plus the exo and Python
 versions), so a changed file simply misses the cache. Its contents are
-``MAGIC + length + CRC-32 + marshal payload``: both are checked before a
-byte is unmarshalled, so a truncated, corrupt or foreign file is ignored and
+``MAGIC + length + CRC-32 + marshalled index + raw buffers``: length and
+CRC are checked before a byte is unmarshalled, and the raw buffers (record
+blobs, postings) are memory-mapped rather than copied, so a truncated, corrupt or foreign file is ignored and
 rebuilt. Writes go to a temporary file in the same folder and are renamed into
 place, so a reader never sees half a file and an interrupted write leaves
 nothing behind. Any trouble (no HOME, read-only folder, full disk) means
@@ -23,7 +24,7 @@ from pathlib import Path
 from . import __version__
 from .model import DATA_FILES
 
-MAGIC = b"EXOCACHE4\n"  # bump whenever the cached state changes shape
+MAGIC = b"EXOCACHE5\n"  # bump whenever the cached state changes shape
 # NOTE: CRC-32 and the length catch truncation and corruption; the cache is
 # ours, in the user's own folder, so no cryptographic digest is needed (and
 # hashlib costs more to import than the whole cache takes to read).
@@ -86,33 +87,49 @@ def _path(fp: str, env: dict | None) -> Path | None:
     return None if d is None else d / f"catalog-{fp}.bin"
 
 
+# Big byte buffers stored raw after the marshalled part and mapped, not copied.
+RAW = ("blob_data", "postings")
+
+
 def read(fp: str, env: dict | None = None) -> dict | None:
     """The cached state for a fingerprint, or None if absent or damaged."""
     path = _path(fp, env)
     if path is None:
         return None
+    import mmap  # noqa: PLC0415
+
     try:
-        data = path.read_bytes()
-    except OSError:
+        with open(path, "rb") as f:
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
         return None
-    head = len(MAGIC) + 12
-    if len(data) < head or not data.startswith(MAGIC):
+    head = len(MAGIC) + 16
+    if len(data) < head or data[: len(MAGIC)] != MAGIC:
         return None
-    payload = memoryview(data)[head:]
+    view = memoryview(data)
     size = int.from_bytes(data[len(MAGIC) : len(MAGIC) + 8], "big")
-    crc = int.from_bytes(data[len(MAGIC) + 8 : head], "big")
-    if size != len(payload) or zlib.crc32(payload) != crc:
+    meta_len = int.from_bytes(data[len(MAGIC) + 8 : len(MAGIC) + 12], "big")
+    crc = int.from_bytes(data[len(MAGIC) + 12 : head], "big")
+    if size != len(data) - head or meta_len > size or zlib.crc32(view[head:]) != crc:
         return None
     enabled = gc.isenabled()
     gc.disable()  # NOTE: building many small objects; the collector only slows this down
     try:
-        state = marshal.loads(payload)
+        state = marshal.loads(view[head : head + meta_len])
     except (ValueError, EOFError, TypeError):
         return None
     finally:
         if enabled:
             gc.enable()
-    if not isinstance(state, dict) or "keys" not in state:
+    if not isinstance(state, dict) or "keys" not in state or not isinstance(state.get("raw"), dict):
+        return None
+    try:
+        for name, (offset, length) in state.pop("raw").items():
+            start = head + offset
+            if not (head + meta_len <= start and start + length <= len(data)):
+                return None
+            state[name] = view[start : start + length]
+    except (TypeError, ValueError):
         return None
     return state
 
@@ -127,12 +144,30 @@ def write(fp: str, state: dict, env: dict | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         import tempfile  # noqa: PLC0415 - only when writing
 
-        payload = marshal.dumps(state)
-        header = MAGIC + len(payload).to_bytes(8, "big") + zlib.crc32(payload).to_bytes(4, "big")
+        meta = {k: v for k, v in state.items() if k not in RAW}
+        raw = [bytes(state[k]) for k in RAW]
+        # Lay the raw buffers out after the marshalled part, 8-byte aligned.
+        offsets = {}
+        meta["raw"] = {k: (0, 0) for k in RAW}
+        meta_len = len(marshal.dumps(meta))
+        pos = meta_len + 64  # room for the offsets themselves to grow
+        for k, buf in zip(RAW, raw):
+            pos += -pos % 8
+            offsets[k] = (pos, len(buf))
+            pos += len(buf)
+        meta["raw"] = offsets
+        packed = marshal.dumps(meta)
+        if len(packed) > meta_len + 64:
+            raise ValueError("cache index outgrew its reserved room")
+        body = bytearray(packed)
+        for k, buf in zip(RAW, raw):
+            body.extend(b"\0" * (offsets[k][0] - len(body)))
+            body.extend(buf)
+        header = MAGIC + len(body).to_bytes(8, "big") + len(packed).to_bytes(4, "big") + zlib.crc32(body).to_bytes(4, "big")
         fd, tmp = tempfile.mkstemp(prefix=".catalog-", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(header)
-            f.write(payload)
+            f.write(body)
         os.replace(tmp, path)
         tmp = None
         _prune(path.parent, keep=path)

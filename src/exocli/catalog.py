@@ -328,7 +328,7 @@ class Catalog:
         self.types: bytes = state["types"]
         self.years: array = array("i")
         self.years.frombytes(state["years"])
-        self._blob_data: bytes = state["blob_data"]
+        self._blob_data = state["blob_data"]  # bytes, or a view of the mapped cache
         self._blob_off: array = array("I")
         self._blob_off.frombytes(state["blob_off"])
         self.origins: list[str] = state["origins"]
