@@ -229,7 +229,7 @@ def test_fields_pick_and_unknown_field_lists_valid_ones():
     out = exo("studies", "--disease", "gvhd", "--json", "--fields", "key,doi").stdout
     assert all(set(o) == {"key", "doi"} for o in json.loads(out))
     r = exo("studies", "--fields", "key,colour")
-    assert r.code == 2 and "unknown field: colour" in r.stderr and "doi" in r.stderr
+    assert r.code == 2 and "unknown field: 'colour'" in r.stderr and "doi" in r.stderr
 
 
 def test_unknown_format():
@@ -313,3 +313,16 @@ def test_markup_in_data_is_literal(tmp_path, monkeypatch):
         assert "[i] and [/i] CD4 [bold red]x[/]" in out, (fmt, out)
         out = exo("studies", "Tregs", "-o", fmt).stdout
         assert "[i] and [/i] CD4 [bold red]x[/]" in out, (fmt, out)
+
+
+def test_shell_completion_completes_keys(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_EXO_COMPLETE": "complete_bash", "COMP_WORDS": "exo cite Chen", "COMP_CWORD": "2", "EXO_CACHE_DIR": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "exocli"], env=env, capture_output=True, text=True)
+    assert r.stdout.split() == ["Chen2019a", "Chen2019b"], r
+    env["COMP_WORDS"] = "exo show Kordel"
+    r = subprocess.run([sys.executable, "-m", "exocli"], env=env, capture_output=True, text=True)
+    assert r.stdout.split() == ["Kordelas2014"]

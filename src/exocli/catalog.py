@@ -26,6 +26,7 @@ from . import model
 from .errors import DataError, NotFound, Problem
 from .model import ENTITY_TYPES, EntityType
 
+INT_RANGE = {"year": (1000, 2999)}
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+'-]*$")
 TYPE_CODES = {t.name: i for i, t in enumerate(ENTITY_TYPES)}
 
@@ -94,6 +95,9 @@ def _read_toml(path: Path, problems: list[Problem]) -> dict | None:
 
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        problems.append(Problem(str(path), "TOML nested too deeply to read; flatten the nested tables or arrays"))
+        return None
     except tomllib.TOMLDecodeError as e:
         msg = str(e)
         m = _LINE_RE.search(msg)
@@ -186,6 +190,11 @@ def _check_record(
             problem(f"expected {expected}, found {type(value).__name__} {value!r:.60}", name)
             ok = False
             continue
+        lo, hi = INT_RANGE.get(name, (-(2**31), 2**31 - 1))
+        if f.kind == "int" and not lo <= value <= hi:
+            problem(f"{value} is out of range; expected {lo} to {hi}", name)
+            ok = False
+            continue
         if f.kind == "date" and not isinstance(value, str):
             value = value.isoformat()
         if f.choices:
@@ -201,6 +210,11 @@ def _check_record(
         if f.required and f.name not in raw:
             problem(f"missing required field {f.name!r}", f.name)
             ok = False
+        elif f.required and f.name in rec and isinstance(rec[f.name], (str, list)):
+            value = rec[f.name]
+            if not value or (isinstance(value, str) and not value.strip()):
+                problem(f"required field {f.name!r} is empty", f.name)
+                ok = False
     return rec if ok else None
 
 
@@ -298,9 +312,35 @@ def parse_dirs(
                     )
             if isinstance(r[f.name], list):
                 r[f.name] = fixed
+    _check_parent_cycles(records, origins, problems)
     if problems:
         raise DataError(problems)
     return records, origins
+
+
+def _check_parent_cycles(records: list[dict], origins: list[str], problems: list[Problem]) -> None:
+    """Sections form a tree: a parent chain that comes back on itself is an error."""
+    parent = {r["key"]: r.get("parent") for r in records if r["type"] == "topic"}
+    where = {r["key"]: o for r, o in zip(records, origins) if r["type"] == "topic"}
+    reported: set[str] = set()
+    for start in parent:
+        seen = []
+        k: str | None = start
+        while k is not None and k not in seen:
+            seen.append(k)
+            k = parent.get(k)
+        if k is not None and k == start and start not in reported:
+            loop = seen[seen.index(k):] + [k]
+            reported.update(loop)
+            problems.append(
+                Problem(
+                    where[start],
+                    "sections form a loop through their parents: " + " -> ".join(loop),
+                    record=start,
+                    field="parent",
+                    line=_line_of(Path(where[start]), start, "sections", "parent"),
+                )
+            )
 
 
 def validate(dirs: list[Path]) -> dict[str, int]:
@@ -335,14 +375,41 @@ class Catalog:
         # NOTE: the word index is one sorted vocabulary and one postings
         # buffer, so loading 100,000 records builds a few big objects rather
         # than hundreds of thousands of small ones.
-        self.vocab: list[str] = state["vocab"].split("\n") if state["vocab"] else []
+        vocab = state["vocab"]
+        if not isinstance(vocab, str):
+            raise TypeError("vocab")
+        self.vocab: list[str] = vocab.split("\n") if vocab else []
         self._post_off: array = array("I")
         self._post_off.frombytes(state["post_off"])
         self._postings: memoryview = memoryview(state["postings"]).cast("I")
         self.tags: dict[str, bytes] = state["tags"]
         self.dirs: list[str] = state["dirs"]
+        self._check_shape()
         self._decoded: dict[int, dict] = {}
         self._by_fold: dict[str, list[int]] | None = None
+
+    def _check_shape(self) -> None:
+        """ValueError unless the parts agree (a cache of another shape is rebuilt)."""
+        n = len(self.keys)
+        ok = (
+            isinstance(self.keys, list)
+            and all(isinstance(k, str) for k in self.keys[:1] + self.keys[-1:])
+            and isinstance(self.types, bytes)
+            and len(self.types) == n
+            and all(t < len(ENTITY_TYPES) for t in set(self.types))
+            and len(self.years) == n
+            and len(self._blob_off) == n + 1
+            and (n == 0 or self._blob_off[-1] <= len(self._blob_data))
+            and isinstance(self.origins, list)
+            and len(self.origins) == n
+            and isinstance(self.vocab, list)
+            and len(self._post_off) == len(self.vocab) + 1
+            and (not self.vocab or self._post_off[-1] <= len(self._postings))
+            and isinstance(self.tags, dict)
+            and all(isinstance(k, str) and isinstance(v, (bytes, bytearray)) for k, v in self.tags.items())
+        )
+        if not ok:
+            raise ValueError("catalog state of another shape")
 
     # -- the word index ---------------------------------------------------
 
@@ -599,7 +666,10 @@ def load(
     if fingerprint is not None:
         state = cache.read(fingerprint, env)
         if state is not None:
-            return Catalog(state)
+            try:
+                return Catalog(state)
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+                pass  # a cache of another shape: rebuild it
     import gc  # noqa: PLC0415
 
     enabled = gc.isenabled()

@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .errors import NotFound, UsageError
+from .errors import NotFound, UsageError, quoted
 
 __all__ = [
     "Style",
@@ -75,7 +75,7 @@ def _choose(enum_type: type[enum.Enum], value: object, what: str):
         if member.value == text:
             return member
     choices = ", ".join(m.value for m in enum_type)
-    raise UsageError(f"unknown {what} {value!r}", f"choose from: {choices}")
+    raise UsageError(f"unknown {what} {quoted(value)}", f"choose from: {choices}")
 
 
 # ---------------------------------------------------------------------------

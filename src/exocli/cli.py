@@ -18,7 +18,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from . import DATA_RELEASE, REVIEW_DOI, __version__
-from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NOT_FOUND, DataError, ExoError, NotFound, UsageError
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_USAGE, DataError, ExoError, NotFound, UsageError, quoted
 
 HELP = """A terminal field guide to research on MSC-derived exosomes.
 
@@ -127,6 +127,14 @@ def handled(fn):
         except BrokenPipeError:
             _quiet_pipe()
             raise typer.Exit(0) from None
+        except OSError as e:
+            if getattr(e, "filename", None) is None and e.errno is not None:
+                # Writing the output failed (a full disk, a closed device):
+                # the data is lost, so say so and fail.
+                _quiet_pipe()
+                _err(f"Error: cannot write the output: {e.strerror or e}")
+                raise typer.Exit(EXIT_USAGE) from None
+            raise
         except (typer.Exit, Interrupted):
             raise
         except Exception as e:  # noqa: BLE001
@@ -167,7 +175,7 @@ class Output:
                 self.format = Format(fmt.lower())
             except ValueError:
                 raise UsageError(
-                    f"unknown format {fmt!r}", "choose from: " + ", ".join(f.value for f in Format)
+                    f"unknown format {quoted(fmt)}", "choose from: " + ", ".join(f.value for f in Format)
                 ) from None
         self.fields_spec = fields
         self.color = tty and not no_color and not os.environ.get("NO_COLOR")
@@ -188,7 +196,7 @@ class Output:
         from .render import render  # noqa: PLC0415
 
         fields = self.fields(types, hit)
-        render(objs, self.format, sys.stdout, fields=fields, hit=hit, color=self.color, title=title)
+        render(objs, self.format, sys.stdout, fields=fields, hit=hit, color=self.color, title=title, terminal=self.tty)
         sys.stdout.flush()
 
 
@@ -211,7 +219,9 @@ def _load(data: list[Path] | None):
             if size < 1_000_000:
                 return
             shown.append(path)
-            sys.stderr.write(f"\rexo: first run, reading {path} ({size / 1e6:.0f} MB) ...\x1b[K")
+            from .text import one_line  # noqa: PLC0415
+
+            sys.stderr.write(f"\rexo: first run, reading {one_line(path)} ({size / 1e6:.0f} MB) ...\x1b[K")
             sys.stderr.flush()
 
     try:
@@ -296,7 +306,7 @@ def search(
                 types.add(model.entity_type(t.strip().lower()).name)
             except KeyError:
                 raise UsageError(
-                    f"unknown type {t!r}", "choose from: " + ", ".join(e.name for e in model.ENTITY_TYPES)
+                    f"unknown type {quoted(t)}", "choose from: " + ", ".join(e.name for e in model.ENTITY_TYPES)
                 ) from None
     text = " ".join(query)
     if not text.strip():
@@ -515,7 +525,7 @@ def show(
     d = detail(cat, rid)
     from .display import render_detail  # noqa: PLC0415
 
-    render_detail(d, out.format, sys.stdout, color=out.color)
+    render_detail(d, out.format, sys.stdout, color=out.color, terminal=out.tty)
 
 
 @app.command()
@@ -551,12 +561,15 @@ def cite(
     if not wanted:
         raise UsageError("no keys to cite", "give keys, '-' to read them from stdin, or --all")
     text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl)
-    if format_ == "text" and _isatty(sys.stdout):
+    if _isatty(sys.stdout):
         import shutil  # noqa: PLC0415
 
         from .render import wrap_lines  # noqa: PLC0415
+        from .text import printable  # noqa: PLC0415
 
-        text = wrap_lines(text, shutil.get_terminal_size().columns)
+        text = printable(text)
+        if format_ == "text":
+            text = wrap_lines(text, shutil.get_terminal_size().columns)
     sys.stdout.write(text)
     sys.stdout.flush()
 
@@ -645,6 +658,9 @@ def main() -> None:
         raise Interrupted
 
     signal.signal(signal.SIGINT, on_sigint)
+    if sys.stdout is None:  # started with stdout closed (`exo ... >&-`)
+        _err("Error: cannot write the output: standard output is closed")
+        sys.exit(EXIT_USAGE)
     try:
         _app_for(sys.argv[1:])(prog_name="exo")
     except Interrupted:

@@ -7,12 +7,11 @@ terminal. Data text reaches rich only as `Text`, never as markup.
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from . import model
 from .render import Format, cell_text, console, object_for
-from .text import one_line, printable
+from .text import json_text, one_line, printable
 from .views import summary_line
 
 _SKIP = {"type", "key"}
@@ -28,15 +27,16 @@ def _detail_json(d: dict) -> dict:
     return obj
 
 
-def render_detail(d: dict, fmt: Format, out: TextIO, *, color: bool = True, width: int | None = None) -> None:
-    """One record with its links, in any format."""
+def render_detail(
+    d: dict, fmt: Format, out: TextIO, *, color: bool = True, width: int | None = None, terminal: bool = False
+) -> None:
+    """One record with its links, in any format (``terminal``: neutralise control characters)."""
     rec = d["record"]
     if fmt is Format.JSON:
-        json.dump(_detail_json(d), out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(json_text(_detail_json(d), indent=2) + "\n")
         return
     if fmt is Format.JSONL:
-        out.write(json.dumps(_detail_json(d), ensure_ascii=False) + "\n")
+        out.write(json_text(_detail_json(d)) + "\n")
         return
     if fmt is Format.KEYS:
         out.write(one_line(rec["key"]) + "\n")
@@ -66,7 +66,7 @@ def render_detail(d: dict, fmt: Format, out: TextIO, *, color: bool = True, widt
 
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["field", "value"])
-        w.writerows(rows)
+        w.writerows([(k, printable(v) if terminal else v) for k, v in rows])
         return
     if fmt is Format.MARKDOWN:
         out.write(f"## {one_line(model.label(rec))}\n\n| field | value |\n|---|---|\n")
@@ -108,12 +108,11 @@ def _detail_panel(d: dict, rows, out: TextIO, *, color: bool, width: int | None)
 def render_map(cat, m: dict, objs: list[dict], fmt: Format, out: TextIO, *, color: bool = True, width: int | None = None) -> None:
     """The evidence map as a grid on a terminal, or one object per cell."""
     if fmt is Format.JSON:
-        json.dump(objs, out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(json_text(objs, indent=2) + "\n")
         return
     if fmt is Format.JSONL:
         for o in objs:
-            out.write(json.dumps(o, ensure_ascii=False) + "\n")
+            out.write(json_text(o) + "\n")
         return
     rows, cols = m["row_keys"], m["col_keys"]
     if fmt is Format.KEYS:
@@ -241,7 +240,7 @@ def _legend(cols, heads) -> str:
 def render_stats(s: dict, fmt: Format, out: TextIO, *, color: bool = True, width: int | None = None) -> None:
     """Counts, a bar chart of studies per year and the top tags."""
     if fmt in (Format.JSON, Format.JSONL):
-        text = json.dumps(s, ensure_ascii=False, indent=2 if fmt is Format.JSON else None)
+        text = json_text(s, indent=2 if fmt is Format.JSON else None)
         out.write(text + "\n")
         return
     rows: list[tuple[str, str, str]] = []

@@ -15,6 +15,14 @@ EXIT_INTERNAL = 3  # a bug in exo (message on stderr, no traceback unless EXO_DE
 EXIT_INTERRUPTED = 130
 
 
+def quoted(value: object, limit: int = 80) -> str:
+    """A value as it appears in a message: quoted, and cut if very long."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + f"... ({len(text)} characters)"
+
+
 class ExoError(Exception):
     """An error meant for a person: what went wrong and what to try."""
 
@@ -38,7 +46,7 @@ class NotFound(ExoError):
         hint = None
         if self.suggestions:
             hint = "did you mean " + ", ".join(self.suggestions[:5]) + "?"
-        super().__init__(f"no {what} matches {value!r}", hint)
+        super().__init__(f"no {what} matches {quoted(value)}", hint)
 
 
 class UsageError(ExoError):

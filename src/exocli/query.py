@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from . import model
 from .catalog import Catalog
-from .errors import NotFound, UsageError
+from .errors import NotFound, UsageError, quoted
 from .text import compact, fold, words
 
 
@@ -28,7 +28,7 @@ class Resolution:
     exact: bool
 
     def describe(self) -> str:
-        return f"{self.what} {self.value!r} -> {', '.join(self.keys)}"
+        return f"{self.what} {quoted(self.value)} -> {', '.join(self.keys)}"
 
 
 def _candidates(cat: Catalog, type_name: str) -> list[tuple[str, list[str]]]:
@@ -54,7 +54,10 @@ def resolve_names(what: str, value: str, candidates: list[tuple[str, list[str]]]
     """
     v = compact(value)
     if not v:
-        raise UsageError(f"empty {what} value", f"give a {what} key or name; `exo {_plural(what)}` lists them")
+        listing = f"`exo {_plural(what)}` lists them" if what in model.BY_NAME else "choose from: " + ", ".join(
+            sorted({k for k, _ in candidates})[:20]
+        )
+        raise UsageError(f"empty {what} value", f"give a {what} key or name; {listing}")
     exact = [k for k, names in candidates if any(compact(n) == v for n in names)]
     if exact:
         return Resolution(what, value, list(dict.fromkeys(exact)), True)
@@ -117,12 +120,12 @@ def parse_years(value: str) -> tuple[int, int]:
     m = YEAR_RE.match(value or "")
     if not m or not (m.group(1) or m.group(3)) or (m.group(2) is None and m.group(3)):
         raise UsageError(
-            f"invalid year {value!r}", "use a year (2018) or a range (2017..2019, 2017.., ..2019)"
+            f"invalid year {quoted(value)}", "use a year (2018) or a range (2017..2019, 2017.., ..2019)"
         )
     lo = int(m.group(1)) if m.group(1) else 0
     hi = int(m.group(3)) if m.group(3) else (9999 if m.group(2) else lo)
     if lo > hi:
-        raise UsageError(f"invalid year range {value!r}: {lo} is after {hi}", "put the earlier year first")
+        raise UsageError(f"invalid year range {quoted(value)}: {lo} is after {hi}", "put the earlier year first")
     return lo, hi
 
 
@@ -178,11 +181,14 @@ def filter_studies(cat: Catalog, flt: StudyFilter) -> tuple[list[int], list[Reso
 
 
 def _descendants(cat: Catalog, topic: str) -> list[str]:
-    out = []
-    for rid in cat.tagged("parent", topic):
-        key = cat.keys[rid]
-        out.append(key)
-        out.extend(_descendants(cat, key))
+    out: list[str] = []
+    todo = [topic]
+    while todo:
+        for rid in cat.tagged("parent", todo.pop()):
+            key = cat.keys[rid]
+            if key != topic and key not in out:
+                out.append(key)
+                todo.append(key)
     return out
 
 
@@ -200,7 +206,7 @@ def sort_ids(cat: Catalog, ids: list[int], sort: str | None, reverse: bool = Fal
     elif sort == "first-author":
         out = sorted(ids, key=lambda i: fold((cat.record(i).get("authors") or [""])[0]))
     else:
-        raise UsageError(f"unknown sort {sort!r}", "choose from: " + ", ".join(SORTS))
+        raise UsageError(f"unknown sort {quoted(sort)}", "choose from: " + ", ".join(SORTS))
     return out[::-1] if reverse else out
 
 

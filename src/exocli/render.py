@@ -11,12 +11,11 @@ neutralised first. JSON keeps data intact.
 from __future__ import annotations
 
 import enum
-import json
 from typing import Sequence, TextIO
 
 from . import model
-from .errors import UsageError
-from .text import one_line, printable
+from .errors import UsageError, quoted
+from .text import json_text, one_line, printable
 
 
 class Format(str, enum.Enum):
@@ -80,7 +79,7 @@ def parse_fields(spec: str | None, types: Sequence[str], hit: bool = False) -> l
     bad = [f for f in wanted if f not in valid]
     if bad or not wanted:
         raise UsageError(
-            f"unknown field{'s' if len(bad) > 1 else ''}: {', '.join(bad) or '(none given)'}",
+            f"unknown field{'s' if len(bad) > 1 else ''}: {', '.join(quoted(b, 40) for b in bad[:5]) or '(none given)'}",
             "valid fields: " + ", ".join(valid),
         )
     return wanted
@@ -134,17 +133,21 @@ def render(
     color: bool = True,
     width: int | None = None,
     title: str | None = None,
+    terminal: bool = False,
 ) -> None:
-    """Write objects (from `object_for`) in one format."""
+    """Write objects (from `object_for`) in one format.
+
+    ``terminal``: the output is a terminal, so even machine formats get
+    control characters from the data neutralised.
+    """
     if fmt in (Format.JSON, Format.JSONL) and fields:
         objs = [{k: o.get(k) for k in fields} for o in objs]
     if fmt is Format.JSON:
-        json.dump(objs, out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(json_text(objs, indent=2) + "\n")
         return
     if fmt is Format.JSONL:
         for o in objs:
-            out.write(json.dumps(o, ensure_ascii=False) + "\n")
+            out.write(json_text(o) + "\n")
         return
     if fmt is Format.KEYS:
         for o in objs:
@@ -154,15 +157,17 @@ def render(
     if fmt is Format.CSV:
         import csv  # noqa: PLC0415
 
+        safe = printable if terminal else str
         w = csv.writer(out, lineterminator="\n")
         w.writerow(cols)
         for o in objs:
-            w.writerow([cell_text(o, c, False) for c in cols])
+            w.writerow([safe(cell_text(o, c, False)) for c in cols])
         return
     if fmt is Format.TSV:
+        safe = printable if terminal else str
         out.write("\t".join(cols) + "\n")
         for o in objs:
-            out.write("\t".join(_tsv(cell_text(o, c, False)) for c in cols) + "\n")
+            out.write("\t".join(safe(_tsv(cell_text(o, c, False))) for c in cols) + "\n")
         return
     if fmt is Format.PLAIN:
         for o in objs:

@@ -75,6 +75,19 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+_INVISIBLE = re.compile("[\u0080-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(obj: object, indent: int | None = None) -> str:
+    """JSON with the data intact, but C1 controls and bidirectional marks
+    written as \\u escapes, so the text is safe to show on a terminal and
+    reads back to exactly the same strings (json escapes C0 controls itself)."""
+    import json  # noqa: PLC0415
+
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def one_line(text: str) -> str:
     """`printable`, with tabs and newlines as spaces (for tab-separated output)."""
     return printable(text).replace("\n", " ").replace("\t", " ")

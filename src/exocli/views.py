@@ -9,7 +9,7 @@ from collections import Counter
 
 from . import model
 from .catalog import Catalog
-from .errors import UsageError
+from .errors import UsageError, quoted
 
 
 def evidence_summary(cat: Catalog, study_ids: list[int]) -> dict:
@@ -106,7 +106,7 @@ def _axis_values(cat: Catalog, rec: dict, axis: str) -> list[str]:
         return [rec["kind"]] if rec.get("kind") else []
     if axis == "year":
         return [str(rec["year"])] if rec.get("year") else []
-    raise UsageError(f"unknown axis {axis!r}", "choose from: " + ", ".join(AXES))
+    raise UsageError(f"unknown axis {quoted(axis)}", "choose from: " + ", ".join(AXES))
 
 
 def _axis_order(cat: Catalog, axis: str, seen: set[str]) -> list[str]:
@@ -131,7 +131,7 @@ def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc
     """
     for axis in (rows, cols):
         if axis not in AXES:
-            raise UsageError(f"unknown axis {axis!r}", "choose from: " + ", ".join(AXES))
+            raise UsageError(f"unknown axis {quoted(axis)}", "choose from: " + ", ".join(AXES))
     if rows == cols:
         raise UsageError("rows and columns must be different axes")
     cells: dict[tuple[str, str], list[str]] = {}

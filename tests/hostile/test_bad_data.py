@@ -1,0 +1,251 @@
+"""Bad data folders: a clear error and exit 2, naming file, record, field and line.
+
+Every case goes through the commands a user runs (a data folder in
+EXO_DATA_PATH, or given with --data) and through `exo validate`; nothing may
+end in a traceback or in exit 3 ("a bug in exo"), and nothing is ever written
+into a data folder.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from exo_hostile import exo, snapshot, toml_str
+
+GOOD = '[Smith2020]\ntitle = "A made-up study"\nauthors = ["Smith, J."]\nyear = 2020\n'
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def assert_data_error(folder: Path, monkeypatch, *patterns: str) -> str:
+    """Every way of using ``folder`` fails with exit 2 and the located problem on stderr.
+
+    Returns the stderr of the EXO_DATA_PATH run.
+    """
+    before = snapshot(folder) if folder.is_dir() else None
+    runs = {}
+    monkeypatch.setenv("EXO_DATA_PATH", str(folder))
+    runs["EXO_DATA_PATH: studies"] = exo("studies")
+    runs["EXO_DATA_PATH: search"] = exo("search", "gvhd", "--json")
+    monkeypatch.delenv("EXO_DATA_PATH")
+    runs["--data: show"] = exo("show", "gvhd", "--data", str(folder))
+    runs["validate"] = exo("validate", str(folder))
+    for how, r in runs.items():
+        assert r.code == 2, (how, r)
+        assert r.stdout == "", (how, r)
+        assert "Traceback" not in r.stderr and "internal error" not in r.stderr, (how, r)
+        assert "problem" in r.stderr, (how, r)
+        for pat in patterns:
+            assert re.search(pat, r.stderr), (how, pat, r.stderr)
+    if before is not None:
+        assert snapshot(folder) == before, "exo wrote into a data folder"
+    return runs["EXO_DATA_PATH: studies"].stderr
+
+
+def loc(path: Path, line: int, record: str | None = None, field: str | None = None) -> str:
+    """The pattern of a located problem: FILE:LINE [record] field:"""
+    pat = re.escape(f"{path}:{line}")
+    if record is not None:
+        pat += re.escape(f" [{record}]")
+    if field is not None:
+        pat += re.escape(f" {field}:")
+    return pat
+
+
+def test_toml_syntax_error_names_file_and_line(tmp_path, monkeypatch):
+    path = write(tmp_path, "studies.toml", GOOD + "broken = \n")
+    assert_data_error(tmp_path, monkeypatch, loc(path, 5), "syntax")
+
+
+def test_toml_syntax_error_deep_in_a_file_names_its_line(tmp_path, monkeypatch):
+    text = "".join(GOOD.replace("Smith2020", f"Smith{i}") + "\n" for i in range(30)) + '[Last2020]\ntitle = "unterminated\n'
+    path = write(tmp_path, "studies.toml", text)
+    line = text.count("\n", 0, text.index('title = "unterminated')) + 1
+    assert_data_error(tmp_path, monkeypatch, loc(path, line), "syntax")
+
+
+def test_wrong_type_names_file_record_field_and_line(tmp_path, monkeypatch):
+    path = write(tmp_path, "studies.toml", GOOD.replace("year = 2020", 'year = "2020"'))
+    assert_data_error(tmp_path, monkeypatch, loc(path, 4, "Smith2020", "year"), "integer")
+
+
+def test_wrong_type_inside_a_list_names_the_field(tmp_path, monkeypatch):
+    path = write(tmp_path, "studies.toml", GOOD + 'sources = ["bmsc", 3]\n')
+    assert_data_error(tmp_path, monkeypatch, loc(path, 5, "Smith2020", "sources"), "list of strings")
+
+
+def test_missing_required_field_names_record_and_field(tmp_path, monkeypatch):
+    path = write(tmp_path, "studies.toml", GOOD.replace('authors = ["Smith, J."]\n', ""))
+    assert_data_error(tmp_path, monkeypatch, loc(path, 1, "Smith2020", "authors"), "missing required field")
+
+
+def test_unknown_field_names_record_field_and_line(tmp_path, monkeypatch):
+    path = write(tmp_path, "studies.toml", GOOD + 'titel = "typo"\n')
+    assert_data_error(tmp_path, monkeypatch, loc(path, 5, "Smith2020", "titel"), "unknown field", "did you mean 'title'")
+
+
+def test_unknown_tag_names_record_field_and_value(tmp_path, monkeypatch):
+    path = write(tmp_path, "studies.toml", GOOD + 'diseases = ["gvhd", "no-such-disease"]\n')
+    assert_data_error(tmp_path, monkeypatch, loc(path, 5, "Smith2020", "diseases"), "unknown disease 'no-such-disease'")
+
+
+def test_value_outside_a_closed_vocabulary_names_record_and_field(tmp_path, monkeypatch):
+    path = write(tmp_path, "studies.toml", GOOD + 'evidence = "mice"\n')
+    assert_data_error(tmp_path, monkeypatch, loc(path, 5, "Smith2020", "evidence"), "'mice' is not allowed")
+
+
+def test_duplicate_key_across_folders_names_both_files(tmp_path, monkeypatch):
+    a = write(tmp_path / "a", "studies.toml", GOOD)
+    b = write(tmp_path / "b", "studies.toml", GOOD.replace("Smith2020", "smith2020"))
+    monkeypatch.setenv("EXO_DATA_PATH", f"{tmp_path / 'a'}:{tmp_path / 'b'}")
+    before = snapshot(tmp_path)
+    for args in (["studies"], ["search", "smith"]):
+        r = exo(*args)
+        assert r.code == 2, r
+        assert r.stdout == ""
+        assert str(a) in r.stderr and str(b) in r.stderr, r
+        assert "already defined" in r.stderr and "smith2020" in r.stderr.lower(), r
+        assert "Traceback" not in r.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_duplicate_of_a_bundled_key_names_both_files(tmp_path, monkeypatch):
+    path = write(tmp_path, "studies.toml", GOOD.replace("Smith2020", "bruno2009"))
+    from exocli.catalog import bundled_data_dir
+
+    bundled = bundled_data_dir() / "studies.toml"
+    assert_data_error(tmp_path, monkeypatch, re.escape(str(path)), "already defined", re.escape(str(bundled)))
+
+
+def test_duplicate_key_in_one_file_names_its_line(tmp_path, monkeypatch):
+    path = write(tmp_path, "studies.toml", GOOD + "\n" + GOOD)
+    assert_data_error(tmp_path, monkeypatch, loc(path, 6), "Smith2020")
+
+
+def test_data_folder_that_does_not_exist(tmp_path, monkeypatch):
+    missing = tmp_path / "no" / "such" / "folder"
+    assert_data_error(missing, monkeypatch, re.escape(str(missing)), "does not exist")
+    assert not missing.exists(), "exo created a data folder"
+
+
+def test_data_folder_that_is_a_file(tmp_path, monkeypatch):
+    path = write(tmp_path, "not-a-folder.toml", GOOD)
+    assert_data_error(path, monkeypatch, re.escape(str(path)), "not a folder")
+    assert path.read_text("utf-8") == GOOD
+
+
+def test_data_file_that_is_a_folder(tmp_path, monkeypatch):
+    (tmp_path / "studies.toml").mkdir()
+    assert_data_error(tmp_path, monkeypatch, re.escape(str(tmp_path / "studies.toml")), "cannot read")
+
+
+def test_file_not_utf8_names_file_and_line(tmp_path, monkeypatch):
+    path = write(tmp_path, "studies.toml", GOOD.encode() + b'note = "caf\xe9 latin-1"\n')
+    assert_data_error(tmp_path, monkeypatch, loc(path, 5), "not UTF-8")
+
+
+def test_utf16_file_is_not_utf8(tmp_path, monkeypatch):
+    path = write(tmp_path, "studies.toml", GOOD.encode("utf-16"))
+    assert_data_error(tmp_path, monkeypatch, re.escape(str(path)), "not UTF-8")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"", b"\n\n  \n", b"# nothing here yet\n", b"\xef\xbb\xbf"],
+    ids=["empty", "blank-lines", "comment-only", "bom-only"],
+)
+def test_empty_file_is_fine_no_records(tmp_path, monkeypatch, text):
+    for name in ("studies.toml", "diseases.toml", "sources.toml", "companies.toml", "glossary.toml", "review.toml"):
+        write(tmp_path, name, text)
+    plain = exo("studies", "--json")
+    assert plain.code == 0, plain
+    monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path))
+    r = exo("studies", "--json")
+    assert r.code == 0, r
+    assert r.stdout == plain.stdout, "an empty file changed the catalog"
+    assert r.stderr == ""
+    v = exo("validate", str(tmp_path))
+    assert v.code == 0, v
+
+
+def test_plain_value_where_a_record_belongs(tmp_path, monkeypatch):
+    write(tmp_path, "studies.toml", 'title = "a value, not a [record]"\n' + GOOD)
+    assert_data_error(tmp_path, monkeypatch, re.escape("[title]"), "table")
+
+
+def test_year_out_of_range_is_a_data_error(tmp_path, monkeypatch):
+    """A year too big for any calendar must be reported, not crash the index."""
+    path = write(tmp_path, "studies.toml", GOOD.replace("year = 2020", "year = 99999999999999999999"))
+    assert_data_error(tmp_path, monkeypatch, re.escape(f"{path}:4 [Smith2020] year"))
+
+
+def test_deeply_nested_value_is_a_data_error(tmp_path, monkeypatch):
+    """Valid-looking TOML nested 5,000 deep: a located error, not a RecursionError."""
+    path = write(tmp_path, "studies.toml", GOOD + "model = " + "[" * 5000 + "]" * 5000 + "\n")
+    assert_data_error(tmp_path, monkeypatch, re.escape(str(path)))
+
+
+def test_topic_parent_cycle_is_a_data_error(tmp_path, monkeypatch):
+    """Sections whose parents loop (x -> y -> x) pass validation today and then
+    crash `exo studies --topic x` with a RecursionError (exit 3)."""
+    write(tmp_path, "review.toml", '[sections.x]\ntitle = "X"\nparent = "y"\n\n[sections.y]\ntitle = "Y"\nparent = "x"\n')
+    monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path))
+    r = exo("studies", "--topic", "x")
+    assert r.code in (1, 2), r
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr, r
+    v = exo("validate", str(tmp_path))
+    assert v.code == 2, v
+    assert "[x] parent" in v.stderr or "[y] parent" in v.stderr, v
+
+
+def test_every_problem_in_every_folder_is_reported_at_once(tmp_path, monkeypatch):
+    write(tmp_path / "a", "studies.toml", GOOD + 'titel = "typo"\n')
+    write(tmp_path / "a", "companies.toml", '[acme]\nname = "Acme"\nareas = ["magic"]\n')
+    write(tmp_path / "b", "diseases.toml", b"[flu]\nname = \"influenza\"\ncategory = \"\xff\"\n")
+    monkeypatch.setenv("EXO_DATA_PATH", f"{tmp_path / 'a'}:{tmp_path / 'b'}:{tmp_path / 'c'}")
+    r = exo("studies")
+    assert r.code == 2, r
+    assert "4 problems" in r.stderr, r
+    for part in ("[Smith2020] titel", "[acme] areas", "diseases.toml:3", "not UTF-8", str(tmp_path / "c"), "does not exist"):
+        assert part in r.stderr, (part, r.stderr)
+
+
+def test_hostile_text_in_bad_data_is_neutralised_in_the_error(tmp_path, monkeypatch):
+    """Keys, field names and values quoted in errors cannot reach stderr raw."""
+    esc = "\x1b]0;pwned\x07\x1b[2J"
+    write(
+        tmp_path,
+        "studies.toml",
+        f"[{toml_str(esc + 'Key')}]\ntitle = 1\n\n"
+        f"[Smith2020]\ntitle = {toml_str('[bold]x[/]')}\nauthors = [\"S, J.\"]\nyear = {toml_str(esc)}\n"
+        f"{toml_str(esc + 'field')} = 1\ndiseases = [{toml_str(esc)}]\n",
+    )
+    monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path))
+    for args in (["studies"], ["validate", str(tmp_path)]):
+        r = exo(*args)
+        assert r.code == 2, r
+        assert "\x1b" not in r.stderr and "\x07" not in r.stderr, repr(r.stderr)
+        assert "pwned" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_data_is_not_cached_and_fixing_it_is_seen(tmp_path, monkeypatch):
+    path = write(tmp_path, "studies.toml", GOOD.replace("year = 2020", 'year = "2020"'))
+    monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path))
+    assert exo("studies", "-o", "keys").code == 2
+    assert exo("studies", "-o", "keys").code == 2, "a bad folder passed once it had been seen"
+    path.write_text(GOOD + "\n# fixed\n", encoding="utf-8")
+    r = exo("show", "Smith2020", "--json")
+    assert r.code == 0, r
+    path.write_text(GOOD + 'titel = "a new typo"\n', encoding="utf-8")
+    assert exo("show", "Smith2020", "--json").code == 2, "a stale cache hid a new error"

@@ -1,0 +1,259 @@
+"""The cache survives abuse: same answers as a clean run, silently.
+
+Real processes (`python -m exocli`), each with its own EXO_CACHE_DIR. "Clean
+run" means a fresh, empty cache folder. Every abused run must exit 0, print
+exactly what the clean run printed and nothing at all on stderr, and leave
+the cache folder holding only complete catalog-*.bin files.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from exo_hostile import (
+    EXO,
+    assert_only_complete_caches,
+    base_env,
+    cache_files,
+    run,
+    snapshot,
+    synthetic_studies,
+)
+
+# One command that touches every part of the cached state: the word index,
+# the tag index (linked diseases), the keys and the record blobs.
+ARGS = [["search", "gvhd", "--json"]]
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> dict[tuple[str, ...], bytes]:
+    """What each command prints from a fresh, empty cache."""
+    out = {}
+    for args in ARGS:
+        p = run(args, base_env(cache=tmp_path_factory.mktemp("clean-cache")))
+        assert p.returncode == 0 and p.stderr == b"", p.stderr
+        out[tuple(args)] = p.stdout
+    return out
+
+
+def assert_same_as_clean(env: dict, clean: dict, times: int = 2) -> None:
+    """Run each command ``times`` times (cold, then warm): same output, silent."""
+    for _ in range(times):
+        for args in ARGS:
+            p = run(args, env)
+            assert p.returncode == 0, (args, p.stderr)
+            assert p.stderr == b"", (args, p.stderr)
+            assert p.stdout == clean[tuple(args)], args
+
+
+def the_cache_file(cache: Path, env: dict) -> Path:
+    """Warm the cache and return its one file."""
+    p = run(ARGS[0], env)
+    assert p.returncode == 0, p.stderr
+    files = list(cache.glob("catalog-*.bin"))
+    assert len(files) == 1, cache_files(cache)
+    return files[0]
+
+
+# -- damaged cache files --------------------------------------------------------------
+
+
+def _garbage(data: bytes) -> bytes:
+    return os.urandom(len(data))
+
+
+def _flip_one_byte(data: bytes) -> bytes:
+    i = len(data) * 2 // 3
+    return data[:i] + bytes([data[i] ^ 0x5A]) + data[i + 1 :]
+
+
+DAMAGE = {
+    "corrupt-random-bytes": _garbage,
+    "corrupt-one-byte-flipped": _flip_one_byte,
+    "truncated-to-half": lambda d: d[: len(d) // 2],
+    "truncated-to-header": lambda d: d[:16],
+    "truncated-to-nothing": lambda d: b"",
+    "payload-is-not-marshal": lambda d: d[:32] + b"\x00not marshal at all" * 50,
+    "extra-bytes-appended": lambda d: d + b"trailing junk",
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE.values()), ids=list(DAMAGE))
+def test_damaged_cache_file_is_rebuilt_silently(tmp_path, clean, damage):
+    cache = tmp_path / "cache"
+    env = base_env(cache=cache)
+    path = the_cache_file(cache, env)
+    path.write_bytes(damage(path.read_bytes()))
+    assert_same_as_clean(env, clean)
+    assert_only_complete_caches(cache)
+
+
+def test_cache_from_another_version_header_is_ignored(tmp_path, clean):
+    """The file at the right name but stamped by another release of the format."""
+    from exocli import cache as cache_mod
+
+    cache = tmp_path / "cache"
+    env = base_env(cache=cache)
+    path = the_cache_file(cache, env)
+    data = path.read_bytes()
+    magic = cache_mod.MAGIC
+    assert data.startswith(magic)
+    other = magic[:-2] + bytes([magic[-2] ^ 0x01]) + magic[-1:]  # EXOCACHE4\n -> EXOCACHE5\n
+    path.write_bytes(other + data[len(magic) :])
+    assert_same_as_clean(env, clean)
+    assert_only_complete_caches(cache)
+
+
+def _foreign(real: dict, how: str, raw: set) -> dict:
+    """A state of another shape, derived from the real one (so the cache's own
+    writer can frame it): what an older or newer exo that kept MAGIC writes."""
+    plain = {k for k in real if k != "keys" and k not in raw}
+    if how == "older-shape-keys-only":
+        return {k: v for k, v in real.items() if k not in plain}
+    if how == "fields-renamed":
+        return {(k + "_v0" if k in plain else k): v for k, v in real.items()}
+    if how == "fields-of-another-type":
+        return {k: (7 if k in plain else v) for k, v in real.items()}
+    if how == "keys-of-another-type":
+        return {**real, "keys": "Bruno2009"}
+    if how == "newer-shape-extra-field":
+        return {**real, "added_in_a_later_release": {"x": [1, 2]}}
+    raise AssertionError(how)
+
+
+@pytest.mark.parametrize(
+    "how", ["older-shape-keys-only", "fields-renamed", "fields-of-another-type", "keys-of-another-type", "newer-shape-extra-field"]
+)
+def test_cache_from_another_version_shape_is_ignored(tmp_path, clean, how):
+    """A well-framed cache file (right name, right magic, right checksum) whose
+    state has another shape: exo must treat it as a miss and rebuild."""
+    from exocli import cache as cache_mod
+
+    cache = tmp_path / "cache"
+    env = base_env(cache=cache)
+    path = the_cache_file(cache, env)
+    fp = path.name[len("catalog-") : -len(".bin")]
+    where = {"EXO_CACHE_DIR": str(cache)}
+    real = cache_mod.read(fp, where)
+    assert real is not None, "the cache just written does not read back"
+    before = path.read_bytes()
+    cache_mod.write(fp, _foreign(dict(real), how, set(getattr(cache_mod, "RAW", ()))), where)
+    del real
+    assert path.read_bytes() != before, "the foreign state was not written"
+    assert_same_as_clean(env, clean)
+
+
+# -- unusable or missing cache folders ---------------------------------------------------
+
+
+def test_missing_cache_directory(tmp_path, clean):
+    cache = tmp_path / "not" / "yet" / "there"
+    assert_same_as_clean(base_env(cache=cache), clean)
+    assert_only_complete_caches(cache)
+
+
+def test_cache_directory_under_a_regular_file(tmp_path, clean):
+    """EXO_CACHE_DIR=/x/file/sub: no folder can ever be made there (even as root)."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder\n")
+    assert_same_as_clean(base_env(cache=blocker / "sub"), clean)
+    assert blocker.read_text() == "not a folder\n"
+
+
+def test_cache_directory_is_a_regular_file(tmp_path, clean):
+    blocker = tmp_path / "cachefile"
+    blocker.write_text("keep me\n")
+    assert_same_as_clean(base_env(cache=blocker), clean)
+    assert blocker.read_text() == "keep me\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through chmod; see test_cache_directory_under_a_regular_file")
+def test_read_only_cache_directory(tmp_path, clean):
+    cache = tmp_path / "ro"
+    cache.mkdir()
+    cache.chmod(0o555)
+    try:
+        assert_same_as_clean(base_env(cache=cache), clean)
+        assert cache_files(cache) == []
+    finally:
+        cache.chmod(0o755)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads through chmod")
+def test_unreadable_cache_file(tmp_path, clean):
+    cache = tmp_path / "cache"
+    env = base_env(cache=cache)
+    path = the_cache_file(cache, env)
+    path.chmod(0)
+    try:
+        assert_same_as_clean(env, clean)
+    finally:
+        path.chmod(0o644)
+
+
+def test_cache_file_replaced_by_a_folder(tmp_path, clean):
+    cache = tmp_path / "cache"
+    env = base_env(cache=cache)
+    path = the_cache_file(cache, env)
+    path.unlink()
+    path.mkdir()
+    (path / "keep").write_text("x")
+    assert_same_as_clean(env, clean)
+    assert (path / "keep").read_text() == "x"
+
+
+def test_home_unset(tmp_path, clean):
+    """No HOME, no XDG_CACHE_HOME, no EXO_CACHE_DIR: no cache, same answers, and
+    nothing written in the working folder (no stray './.cache')."""
+    env = base_env()
+    for name in ("HOME", "XDG_CACHE_HOME", "EXO_CACHE_DIR"):
+        env.pop(name, None)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    for _ in range(2):
+        for args in ARGS:
+            p = subprocess.run([*EXO, *args], env=env, cwd=cwd, capture_output=True, timeout=60)
+            assert p.returncode == 0, p.stderr
+            assert p.stderr == b""
+            assert p.stdout == clean[tuple(args)]
+    assert list(cwd.iterdir()) == []
+
+
+def test_home_is_not_writable(tmp_path, clean):
+    """HOME points somewhere no folder can be made (a regular file)."""
+    home = tmp_path / "homefile"
+    home.write_text("")
+    env = base_env(HOME=str(home))
+    env.pop("EXO_CACHE_DIR", None)
+    env.pop("XDG_CACHE_HOME", None)
+    assert_same_as_clean(env, clean)
+
+
+# -- many processes at once ---------------------------------------------------------------
+
+
+def test_eight_processes_at_once_on_an_empty_cache(tmp_path):
+    """8 cold starts racing to build and write the same cache: all give the clean
+    answer, silently, and the cache ends up as one complete file."""
+    data = synthetic_studies(tmp_path / "data", 3000)
+    before = snapshot(data)
+    args = ["studies", "-o", "jsonl"]
+    clean = run(args, base_env(cache=tmp_path / "clean", data_path=data))
+    assert clean.returncode == 0 and clean.stderr == b"", clean.stderr
+    cache = tmp_path / "shared-cache"
+    env = base_env(cache=cache, data_path=data)
+    procs = [subprocess.Popen([*EXO, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(8)]
+    results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    for i, (out, err, code) in enumerate(results):
+        assert code == 0, (i, err)
+        assert err == b"", (i, err)
+        assert out == clean.stdout, f"process {i} printed something else than a clean run"
+    assert_only_complete_caches(cache)
+    assert len(cache_files(cache)) == 1, cache_files(cache)
+    warm = run(args, env)
+    assert warm.returncode == 0 and warm.stderr == b"" and warm.stdout == clean.stdout
+    assert snapshot(data) == before, "exo wrote into a data folder"

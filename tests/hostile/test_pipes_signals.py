@@ -1,0 +1,275 @@
+"""Pipes and signals: `exo ... | head -1`, a closed stdout, Ctrl-C.
+
+Real processes only. A reader that goes away ends exo quietly (exit 0, nothing
+on stderr); Ctrl-C ends it with exit 130 and no traceback, and never leaves a
+partial cache file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from exo_hostile import (
+    EXO,
+    assert_only_complete_caches,
+    base_env,
+    big_data,  # noqa: F401 - fixture
+    cache_files,
+    run,
+    synthetic_studies,
+)
+
+HEAD_CASES = {
+    "studies": ["studies"],
+    "studies-json": ["studies", "--json"],
+    "studies-markdown": ["studies", "-o", "markdown"],
+    "studies-jsonl": ["studies", "-o", "jsonl"],
+    "search": ["search", "synthetic", "-n", "5000"],
+    "search-json": ["search", "synthetic", "-n", "5000", "--json"],
+    "cite-all": ["cite", "--all"],
+    "cite-all-bibtex": ["cite", "--all", "--format", "bibtex"],
+}
+
+
+def head_1(args: list[str], env: dict, tmp_path) -> tuple[int, bytes, bytes]:
+    """`exo ARGS | head -1` in a shell: (exo's exit code, head's output, exo's stderr)."""
+    err = tmp_path / "stderr"
+    cmd = " ".join(shlex.quote(a) for a in [*EXO, *args])
+    script = f'{cmd} 2>{shlex.quote(str(err))} | head -1; echo "EXIT=${{PIPESTATUS[0]}}" >&2'
+    p = subprocess.run(["bash", "-c", script], env=env, capture_output=True, timeout=120)
+    code = int(p.stderr.decode().rsplit("EXIT=", 1)[1].strip())
+    return code, p.stdout, err.read_bytes()
+
+
+def test_head_1_on_the_bundled_data_ends_quietly(tmp_path):
+    env = base_env(cache=tmp_path / "cache")
+    code, out, err = head_1(["studies"], env, tmp_path)
+    assert code == 0, err
+    assert err == b""
+    assert out.count(b"\n") == 1 and out.startswith(b"Arasu2017\t")
+
+
+@pytest.fixture(scope="module")
+def warm_big(tmp_path_factory, big_data) -> dict:
+    """big_data with a warm cache, shared by the `| head -1` cases."""
+    env = base_env(cache=tmp_path_factory.mktemp("warm-big-cache"), data_path=big_data)
+    assert run(["studies", "-o", "keys"], env).returncode == 0
+    return env
+
+
+def test_head_1_on_a_cold_cache_ends_quietly_and_leaves_a_whole_cache(tmp_path, big_data):
+    """The first run parses 5,000 studies, writes the cache, then meets EPIPE."""
+    cache = tmp_path / "cache"
+    env = base_env(cache=cache, data_path=big_data)
+    code, out, err = head_1(["studies"], env, tmp_path)
+    assert code == 0, err
+    assert err == b""
+    assert out.count(b"\n") == 1
+    assert_only_complete_caches(cache)
+    assert len(cache_files(cache)) == 1
+
+
+@pytest.mark.parametrize("args", list(HEAD_CASES.values()), ids=list(HEAD_CASES))
+def test_head_1_ends_quietly_when_output_outgrows_the_pipe(tmp_path, warm_big, args):
+    """5,000 extra studies: far more output than a pipe holds, so exo really
+    meets a closed pipe (EPIPE)."""
+    code, out, err = head_1(args, warm_big, tmp_path)
+    assert code == 0, err
+    assert err == b"", err
+    assert out.count(b"\n") == 1, out
+
+
+def test_head_1_of_a_table_ends_quietly(tmp_path):
+    """The rich table (asked for with -o table) on the bundled data."""
+    code, out, err = head_1(["studies", "-o", "table"], base_env(cache=tmp_path / "cache"), tmp_path)
+    assert code == 0, err
+    assert err == b""
+    assert out.count(b"\n") == 1
+
+
+def test_head_c_cuts_mid_line_and_exo_still_ends_quietly(warm_big):
+    env = warm_big
+    cmd = " ".join(shlex.quote(a) for a in [*EXO, "studies", "--json"])
+    p = subprocess.run(["bash", "-c", f'{cmd} | head -c 10 >/dev/null; echo "EXIT=${{PIPESTATUS[0]}}"'], env=env, capture_output=True, timeout=120)
+    assert p.stdout.strip() == b"EXIT=0", p
+    assert p.stderr == b""
+
+
+@pytest.mark.parametrize("args", [["studies"], ["studies", "--json"], ["search", "gvhd"], ["show", "gvhd"], ["cite", "Bruno2009"], ["stats"]], ids=lambda a: " ".join(a))
+def test_closed_stdout(tmp_path, args):
+    """`exo ... >&-`: no stdout at all. No traceback, no "internal error" (exit 3
+    means a bug in exo); at most a one-line message."""
+    env = base_env(cache=tmp_path / "cache")
+    cmd = " ".join(shlex.quote(a) for a in [*EXO, *args])
+    p = subprocess.run(["bash", "-c", f"{cmd} >&-"], env=env, capture_output=True, timeout=60)
+    assert b"Traceback" not in p.stderr, p.stderr
+    assert p.returncode in (0, 1, 2), (p.returncode, p.stderr)
+    assert b"internal error" not in p.stderr, p.stderr
+    assert len(p.stderr.splitlines()) <= 2, p.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_full_stdout_device_is_reported_not_a_bug(tmp_path):
+    """`exo studies > /dev/full`: the output is lost, so the exit code must say
+    so (not 0), with a plain message (not "internal error", not exit 3)."""
+    env = base_env(cache=tmp_path / "cache")
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([*EXO, "studies", "--json"], env=env, stdout=full, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode not in (0, 3), (p.returncode, p.stderr)
+    assert b"Traceback" not in p.stderr and b"internal error" not in p.stderr, p.stderr
+    assert p.stderr.strip(), "a failed write must be reported"
+
+
+# -- Ctrl-C ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def huge_data(tmp_path_factory):
+    """60,000 studies: a first parse that takes seconds."""
+    return synthetic_studies(tmp_path_factory.mktemp("huge-data"), 60_000)
+
+
+def interrupt(args: list[str], env: dict, after: float) -> subprocess.CompletedProcess:
+    p = subprocess.Popen([*EXO, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(after)
+    still_running = p.poll() is None
+    if still_running:
+        p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert still_running, f"exo finished within {after} s; nothing was interrupted"
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
+def test_ctrl_c_during_a_long_first_parse(tmp_path, huge_data):
+    cache = tmp_path / "cache"
+    env = base_env(cache=cache, data_path=huge_data)
+    start = time.monotonic()
+    p = interrupt(["search", "x"], env, after=0.5)
+    assert time.monotonic() - start < 10, "exo did not stop promptly on Ctrl-C"
+    assert p.returncode == 130, (p.returncode, p.stderr)
+    assert b"Traceback" not in p.stderr and b"KeyboardInterrupt" not in p.stderr, p.stderr
+    assert b"Aborted" not in p.stderr, p.stderr
+    assert p.stdout == b""
+    assert not [n for n in cache_files(cache) if not n.endswith(".bin")], cache_files(cache)
+    assert_only_complete_caches(cache)
+
+
+@pytest.mark.parametrize("after", [0.15, 2.5])
+def test_ctrl_c_at_any_moment_leaves_no_partial_cache(tmp_path, huge_data, after):
+    """Interrupts during start-up, parsing, index building and cache writing
+    (as far as timing allows): exit 130, and the cache folder holds only
+    complete files, which a later run uses or rebuilds."""
+    cache = tmp_path / "cache"
+    env = base_env(cache=cache, data_path=huge_data)
+    p = subprocess.Popen([*EXO, "search", "x", "-o", "keys"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(after)
+    if p.poll() is None:
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 130, (p.returncode, err)
+        assert b"Traceback" not in err, err
+    else:
+        assert p.returncode == 0, p.stderr.read()
+    assert_only_complete_caches(cache)
+
+
+def test_ctrl_c_while_blocked_on_a_full_pipe(warm_big):
+    """`exo studies | less`, Ctrl-C while less is not reading: exo must end with
+    130 and not hang flushing its output."""
+    env = warm_big
+    p = subprocess.Popen([*EXO, "studies"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.0)
+        assert p.poll() is None, "exo finished: its output fitted in the pipe"
+        p.send_signal(signal.SIGINT)
+        code = p.wait(timeout=15)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    err = p.stderr.read()
+    p.stdout.close()
+    p.stderr.close()
+    assert code == 130, (code, err)
+    assert b"Traceback" not in err, err
+
+
+def test_ctrl_c_on_a_terminal_prints_no_traceback(tmp_path, huge_data):
+    """On a pty the terminal sends SIGINT; the user sees no traceback."""
+    import errno
+
+    master, slave = os.openpty()
+    env = base_env(cache=tmp_path / "cache", data_path=huge_data, TERM="xterm")
+    p = subprocess.Popen([*EXO, "search", "x"], stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    time.sleep(0.6)
+    p.send_signal(signal.SIGINT)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError as e:
+            if e.errno == errno.EIO:
+                break
+            raise
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    code = p.wait(timeout=30)
+    out = b"".join(chunks)
+    assert code == 130, (code, out)
+    assert b"Traceback" not in out and b"KeyboardInterrupt" not in out, out
+
+
+def test_sigpipe_default_disposition_does_not_change_exit(warm_big):
+    """Some shells and CI runners start programs with SIGPIPE reset to default;
+    exo should still not leave a traceback (a silent death by SIGPIPE is the
+    Unix convention and is accepted)."""
+    env = warm_big
+    code = (
+        "import signal, subprocess, sys\n"
+        "signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n"
+        f"p = subprocess.Popen({[*EXO, 'studies']!r}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,"
+        " restore_signals=False)\n"
+        "p.stdout.readline(); p.stdout.close()\n"
+        "err = p.stderr.read(); p.wait()\n"
+        "sys.stdout.write(str(p.returncode) + '\\n'); sys.stdout.buffer.write(err)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=60)
+    rc, _, err = p.stdout.partition(b"\n")
+    assert int(rc) in (0, -signal.SIGPIPE), p.stdout
+    assert b"Traceback" not in err, err
+
+
+def test_ctrl_c_during_the_cache_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """Deterministic: Ctrl-C arrives exactly while the cache file is being put in
+    place. The interrupt goes through, and no temporary or partial file stays."""
+    from exocli import cache as cache_mod
+    from exocli.catalog import load
+
+    cache = tmp_path / "cache"
+    real_replace = os.replace
+    calls = []
+
+    def interrupted_replace(src, dst, *a, **kw):
+        if str(cache) in str(dst):
+            calls.append(dst)
+            raise KeyboardInterrupt
+        return real_replace(src, dst, *a, **kw)
+
+    monkeypatch.setattr(cache_mod.os, "replace", interrupted_replace)
+    try:
+        load(env={"EXO_CACHE_DIR": str(cache)})
+    except KeyboardInterrupt:
+        pass
+    if not calls:
+        pytest.skip("the cache is no longer put in place with os.replace")
+    assert cache_files(cache) == [], cache_files(cache)
