@@ -710,7 +710,6 @@ def main(argv: list[str] | None = None) -> int:
     runner = Runner()
     runner.tmpdir = str(root)
     started = dt.datetime.now().astimezone()
-    results: dict = {}
     try:
         info_env = child_env(root / "cache-info")
         vinfo = runner.run([*python, "-c", "import sys, exocli; print(sys.version.split()[0]); "
@@ -767,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
                "interleaved round by round; wall time from spawn to reaping, output read to the end; "
                f"peak memory = max RSS over {args.mem_runs} separate run(s) measured with {runner.mem_tool}"
                + (f" (it cannot see below {runner.mem_floor_mib:.1f} MiB)" if runner.mem_floor_mib else ""))
-    out.append(f"- every run has its own fresh EXO_CACHE_DIR, warmed by the warm-up rounds; bytecode: "
+    out.append("- every run has its own fresh EXO_CACHE_DIR, warmed by the warm-up rounds; bytecode: "
                + ("PYTHONPYCACHEPREFIX in the run's temporary folder, compiled during the warm-ups"
                   if PYCACHE_PREFIX else "as found (__pycache__ folders, caller's environment)")
                + f"; took {(finished - started).total_seconds():.0f} s")

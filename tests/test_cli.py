@@ -281,7 +281,7 @@ def test_show_any_case_and_links():
     d = json.loads(exo("show", "bruno2009", "--json").stdout)
     assert d["key"] == "Bruno2009"
     assert d["url"] == "https://doi.org/10.1681/asn.2008070798"
-    assert "brief-description" in d["links"]["cited in"]
+    assert "brief-description" in d["links"]["cited_in"]
     g = json.loads(exo("show", "GVHD", "--json").stdout)
     assert g["type"] == "disease"
     assert set(g["links"]["studies"]) >= {"Kordelas2014", "Fujii2018"}
@@ -326,3 +326,8 @@ def test_shell_completion_completes_keys(tmp_path):
     env["COMP_WORDS"] = "exo show Kordel"
     r = subprocess.run([sys.executable, "-m", "exocli"], env=env, capture_output=True, text=True)
     assert r.stdout.split() == ["Kordelas2014"]
+
+
+def test_repeated_year_is_or():
+    both = set(keys(exo("studies", "--year", "2018", "--year", "2019", "-o", "keys")))
+    assert both == set(keys(exo("studies", "--year", "2018..2019", "-o", "keys"))) and len(both) == 73

@@ -148,3 +148,19 @@ def test_nothing_is_written_into_data_folders(tmp_path, monkeypatch):
     monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path))
     assert exo("search", "smith").code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_bad_field_does_not_hide_the_other_problems(tmp_path):
+    write(tmp_path / "a", "studies.toml", '[Foo2020]\ntitle = "x"\nauthors = ["A, B."]\nyear = "2020"\ndiseases = ["nosuch"]\n')
+    write(tmp_path / "b", "studies.toml", '[Foo2020]\ntitle = "y"\nauthors = ["B, C."]\nyear = 2020\n')
+    r = exo("validate", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert r.code == 2
+    assert "3 problems" in r.stderr
+    assert "expected an integer" in r.stderr and "unknown disease 'nosuch'" in r.stderr and "already defined" in r.stderr
+
+
+def test_a_misnamed_data_file_is_reported(tmp_path):
+    write(tmp_path, "study.toml", GOOD)
+    r = exo("validate", str(tmp_path))
+    assert r.code == 2
+    assert "study.toml: not a file exo reads; did you mean studies.toml?" in r.stderr

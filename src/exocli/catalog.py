@@ -31,8 +31,11 @@ KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+'-]*$")
 TYPE_CODES = {t.name: i for i, t in enumerate(ENTITY_TYPES)}
 
 # Field codes of the word index, and how much a match in each counts.
-F_KEY, F_LABEL, F_ALIAS, F_AUTHOR, F_TAG, F_TEXT, F_OTHER = range(7)
-FIELD_NAMES = ("key", "label", "alias", "author", "tag", "text", "other")
+# Ordered by weight: where a word occurs in several fields, the index keeps
+# the lowest code, which is the field that counts most.
+F_KEY, F_ALIAS, F_LABEL, F_AUTHOR, F_TAG, F_TEXT, F_OTHER = range(7)
+FIELD_NAMES = ("key", "alias", "label", "author", "tag", "text", "other")
+FIELD_WEIGHTS = (1.0, 0.95, 0.9, 0.85, 0.8, 0.6, 0.5)
 # Plain-value fields indexed like links, so filters never decode every record.
 _ALPHA = re.compile(r"[a-z]{2,}")
 VALUE_TAGS = frozenset({"mechanisms", "evidence", "kind", "areas", "category", "model", "vesicle"})
@@ -163,7 +166,12 @@ def _close(word: str, options: Iterable[str], n: int = 3) -> list[str]:
 
 def _check_record(
     et: EntityType, key: str, raw: object, path: Path, problems: list[Problem]
-) -> dict | None:
+) -> tuple[dict | None, bool]:
+    """The record with its valid fields, and whether it had no problem.
+
+    A record with a bad field is still returned (without that field), so
+    its links and key are checked too and every problem is reported at once.
+    """
     where = dict(file=str(path), record=key)
 
     def problem(msg: str, field: str | None = None) -> None:
@@ -171,10 +179,10 @@ def _check_record(
 
     if not isinstance(raw, dict):
         problem(f"expected a table [{key}] with fields, found a plain value")
-        return None
+        return None, False
     if not KEY_RE.match(key):
         problem("a key must start with a letter or digit and hold only letters, digits and . _ + ' -")
-        return None
+        return None, False
     rec: dict = {"type": et.name, "key": key}
     ok = True
     for name, value in raw.items():
@@ -215,7 +223,7 @@ def _check_record(
             if not value or (isinstance(value, str) and not value.strip()):
                 problem(f"required field {f.name!r} is empty", f.name)
                 ok = False
-    return rec if ok else None
+    return rec, ok
 
 
 def _records_in(et_file: str, data: dict) -> Iterator[tuple[EntityType, str, object]]:
@@ -249,6 +257,13 @@ def parse_dirs(
                 Problem(str(d), f"data folder {what}; check EXO_DATA_PATH and --data")
             )
             continue
+        for stray in sorted(d.glob("*.toml")):
+            if stray.name not in model.DATA_FILES:
+                close = _close(stray.name, model.DATA_FILES, 1)
+                hint = f"did you mean {close[0]}? " if close else ""
+                problems.append(
+                    Problem(str(stray), f"not a file exo reads; {hint}data files are: {', '.join(model.DATA_FILES)}")
+                )
         for name in model.DATA_FILES:
             path = d / name
             if not path.exists():
@@ -259,7 +274,7 @@ def parse_dirs(
             if data is None:
                 continue
             for et, key, raw in _records_in(name, data):
-                rec = _check_record(et, key, raw, path, problems)
+                rec, _ok = _check_record(et, key, raw, path, problems)
                 if rec is None:
                     continue
                 ident = (et.name, key.casefold())
@@ -563,8 +578,9 @@ def _index_entries(rec: dict, labels: dict[tuple[str, str], list[str]]) -> Itera
                 yield F_TAG, v
                 for text in labels.get((f.link, v), ()):
                     yield F_TAG, text
-    for v in rec.get("mechanisms") or ():
-        yield F_TAG, v
+    for name in ("mechanisms", "conditions"):
+        for v in rec.get(name) or ():
+            yield F_TAG, v
     for name in ("note", "summary", "focus", "tissue", "expansion_note", "doi_note"):
         if isinstance(rec.get(name), str):
             yield F_TEXT, rec[name]

@@ -27,6 +27,7 @@ from typing import Callable, Iterable
 from .errors import NotFound, UsageError, quoted
 
 __all__ = [
+    "expand_keys",
     "Style",
     "CiteFormat",
     "cite",
@@ -80,6 +81,20 @@ def _choose(enum_type: type[enum.Enum], value: object, what: str):
 
 # ---------------------------------------------------------------------------
 # Entry point
+
+
+def expand_keys(cat, keys: list[str], stdin_text: str = "", all_: bool = False) -> list[str]:
+    """The keys to cite: arguments, with ``-`` replaced by the keys read from
+    stdin (whitespace-separated, as `exo ... -o keys` prints them), after every
+    study and the review itself when ``all_``."""
+    wanted = [k for k in keys if k != "-"]
+    if "-" in keys:
+        wanted += stdin_text.split()
+    if all_:
+        wanted = [cat.keys[i] for i in cat.ids("study")] + [cat.keys[i] for i in cat.ids("review")] + wanted
+    if not wanted:
+        raise UsageError("no keys to cite", "give keys, '-' to read them from stdin, or --all")
+    return wanted
 
 
 def cite(
@@ -685,7 +700,7 @@ def format_ris(records: list[dict]) -> str:
         lines.append(("TI", rec.get("title", "")))
         if rec.get("journal"):
             lines.append(("T2", bare_journal(rec["journal"])))
-            lines.append(("J2", rec["journal"]))
+            lines.append(("J2", bare_journal(rec["journal"])))
         lines.append(("PY", str(rec.get("year", ""))))
         if rec.get("volume"):
             lines.append(("VL", str(rec["volume"])))
@@ -727,7 +742,7 @@ def csl_items(records: list[dict]) -> list[dict]:
             item["issued"] = {"date-parts": [[int(rec["year"])]]}
         if rec.get("journal"):
             item["container-title"] = bare_journal(rec["journal"])
-            item["container-title-short"] = rec["journal"]
+            item["container-title-short"] = bare_journal(rec["journal"])
         for src, dst in (("volume", "volume"), ("issue", "issue")):
             if rec.get(src):
                 item[dst] = str(rec[src])

@@ -45,6 +45,7 @@ def _new_app() -> typer.Typer:
         context_settings={"help_option_names": ["-h", "--help"]},
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
+        suggest_commands=False,  # click already says "Did you mean ...?"
     )
 
 
@@ -293,30 +294,16 @@ def search(
       exo search ExoDX --type company
       exo search "tangential flow" --json | jq '.[0]'
     """
-    from . import model  # noqa: PLC0415
-    from .render import object_for  # noqa: PLC0415
-    from .search import search as run  # noqa: PLC0415
+    from .render import hit_objects  # noqa: PLC0415
+    from .search import parse_types, search as run  # noqa: PLC0415
 
     out = Output(format_, json_, fields, no_color)
-    types = None
-    if type_:
-        types = set()
-        for t in type_:
-            try:
-                types.add(model.entity_type(t.strip().lower()).name)
-            except KeyError:
-                raise UsageError(
-                    f"unknown type {quoted(t)}", "choose from: " + ", ".join(e.name for e in model.ENTITY_TYPES)
-                ) from None
+    types = parse_types(type_ or [])
     text = " ".join(query)
     if not text.strip():
         raise UsageError("empty query", "give a word to look for, e.g. `exo search gvhd`")
     cat = _load(data)
-    hits = run(cat, text, types, limit)
-    objs = []
-    for h in hits:
-        rec = cat.record(h.rid)
-        objs.append(object_for(rec, {"score": h.score, "matched": h.matched, "label": model.label(rec)}))
+    objs = hit_objects(cat, run(cat, text, types, limit))
     if not objs:
         _err(f"exo: nothing matches {text[:80]!r}; try fewer or other words")
         raise typer.Exit(EXIT_NOT_FOUND)
@@ -518,6 +505,8 @@ def show(
     from .views import detail  # noqa: PLC0415
 
     out = Output(format_, json_, None, no_color)
+    if not key.strip():
+        raise UsageError("empty key", "give a key such as Bruno2009 or gvhd; `exo search WORDS` finds one")
     cat = _load(data)
     rid = cat.lookup(key)
     if rid is None:
@@ -552,14 +541,9 @@ def cite(
     from . import cite as citing  # noqa: PLC0415
 
     wanted = list(keys or [])
-    if "-" in wanted:
-        wanted.remove("-")
-        wanted.extend(line.strip() for line in sys.stdin.read().split() if line.strip())
+    stdin_text = sys.stdin.read() if "-" in wanted else ""
     cat = _load(data)
-    if all_:
-        wanted = [cat.keys[i] for i in cat.ids("study")] + [cat.keys[i] for i in cat.ids("review")] + wanted
-    if not wanted:
-        raise UsageError("no keys to cite", "give keys, '-' to read them from stdin, or --all")
+    wanted = citing.expand_keys(cat, wanted, stdin_text, all_)
     text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl)
     if _isatty(sys.stdout):
         import shutil  # noqa: PLC0415
@@ -579,17 +563,18 @@ def cite(
 def map_(
     rows: Annotated[str, typer.Option("--rows", help="Row axis: source, disease, category, topic, evidence, kind, year.")] = "source",
     cols: Annotated[str, typer.Option("--cols", help="Column axis (same choices).")] = "category",
-    msc_only: Annotated[bool, typer.Option("--msc-only", help="Only MSC sources as rows.")] = False,
+    msc_only: Annotated[bool, typer.Option("--msc-only/--all-sources", help="Sources: only MSC sources (default) or every cell source.")] = True,
     format_: FormatOpt = None,
     json_: JsonOpt = False,
     no_color: NoColorOpt = False,
     data: DataOpt = None,
 ) -> None:
-    """The evidence map: study counts by cell source and disease category.
+    """The evidence map: study counts by MSC source and disease category.
 
     \b
     Examples:
       exo map
+      exo map --all-sources
       exo map --rows disease --cols evidence
       exo map --json | jq '.[] | select(.count > 2)'
     """
@@ -661,14 +646,24 @@ def main() -> None:
     if sys.stdout is None:  # started with stdout closed (`exo ... >&-`)
         _err("Error: cannot write the output: standard output is closed")
         sys.exit(EXIT_USAGE)
+    code: int | str | None = 0
     try:
         _app_for(sys.argv[1:])(prog_name="exo")
+    except SystemExit as e:
+        code = e.code
     except Interrupted:
         _quiet_pipe_stderr_newline()
-        sys.exit(EXIT_INTERRUPTED)
+        code = EXIT_INTERRUPTED
     except BrokenPipeError:
         _quiet_pipe()
-        sys.exit(0)
+        code = 0
+    finally:
+        # NOTE: the work is done (or abandoned); a Ctrl-C from here on could
+        # only land while the interpreter shuts down, after Python has put
+        # back the default handler, and kill the process instead of exiting.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    sys.exit(code)
 
 
 def _app_for(argv: list[str]) -> typer.Typer:

@@ -12,7 +12,7 @@ from typing import TextIO
 from . import model
 from .render import Format, cell_text, console, object_for
 from .text import json_text, one_line, printable
-from .views import summary_line
+from .views import row_studies, summary_line
 
 _SKIP = {"type", "key"}
 
@@ -42,12 +42,15 @@ def render_detail(
         out.write(one_line(rec["key"]) + "\n")
         return
     obj = object_for(rec)
+    # CSV and TSV join lists with "; " as listings do; people get the
+    # author list as the review prints it.
+    human = fmt not in (Format.CSV, Format.TSV)
     rows: list[tuple[str, str]] = [("type", rec["type"]), ("key", rec["key"])]
     for f in model.BY_NAME[rec["type"]].fields:
-        if f.link:
-            continue  # shown with its label among the links below
-        text = cell_text(obj, f.name, f.name != "authors")
-        if f.name == "authors" and obj.get("authors"):
+        if f.link or (human and f.name == "et_al"):
+            continue  # links are shown with their labels below; et al. is in the author list
+        text = cell_text(obj, f.name, human and f.name != "authors")
+        if human and f.name == "authors" and obj.get("authors"):
             text = ", ".join(obj["authors"]) + (", et al." if obj.get("et_al") else "")
         if text and obj.get(f.name) is not False:
             rows.append((f.name, text))
@@ -56,7 +59,7 @@ def render_detail(
     if "evidence" in d:
         rows.append(("evidence summary", summary_line(d["evidence"])))
     for name, items in d["links"].items():
-        rows.append((name, ", ".join(x["key"] for x in items)))
+        rows.append((name, ("; " if not human else ", ").join(x["key"] for x in items)))
     if fmt in (Format.PLAIN, Format.TSV):
         for k, v in rows:
             out.write(f"{k}\t{one_line(v)}\n")
@@ -96,7 +99,7 @@ def _detail_panel(d: dict, rows, out: TextIO, *, color: bool, width: int | None)
         for i, x in enumerate(items):
             line = Text(printable(x["key"]).ljust(kw), style="cyan" if color else "")
             line.append("  " + printable(x["label"]))
-            grid.add_row(Text(f"{name} ({len(items)})") if i == 0 else Text(""), line)
+            grid.add_row(Text(f"{name.replace('_', ' ')} ({len(items)})") if i == 0 else Text(""), line)
     title = Text(f"{rec['type']} {rec['key']}", style="bold cyan" if color else "")
     panel = Panel(grid, title=title, title_align="left", box=box.ROUNDED, expand=True)
     console(out, color, width).print(panel)
@@ -120,8 +123,10 @@ def render_map(cat, m: dict, objs: list[dict], fmt: Format, out: TextIO, *, colo
             out.write(r + "\n")
         return
     if fmt in (Format.CSV, Format.TSV, Format.PLAIN, Format.MARKDOWN):
-        header = [m["rows"]] + cols
-        lines = [[r] + [str(len(m["cells"].get((r, c), []))) for c in cols] for r in rows]
+        header = [m["rows"]] + cols + ["all"]
+        lines = [
+            [r] + [str(len(m["cells"].get((r, c), []))) for c in cols] + [str(len(row_studies(m, r)))] for r in rows
+        ]
         if fmt is Format.CSV:
             import csv  # noqa: PLC0415
 
@@ -180,7 +185,7 @@ def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> N
     cells = m["cells"]
     top = max((len(v) for v in cells.values()), default=0)
     con = console(out, color, width)
-    totals = {r: len({k for c in cols for k in cells.get((r, c), [])}) for r in rows}
+    totals = {r: len(row_studies(m, r)) for r in rows}
     label_w = max([len(m["rows"])] + [len(r) for r in rows])
     num_w = max(2, len(str(top)))
     all_w = max(3, len(str(max(totals.values(), default=0))))

@@ -173,6 +173,7 @@ COMPANY = EntityType(
         Field("areas", "list", required=True, choices=_choices(Area)),
         Field("products", "list"),
         Field("diseases", "list", link="disease"),
+        Field("conditions", "list", help="conditions Table 1 names that no study of the review covers"),
         Field("sources", "list", link="source"),
         Field("note"),
     ),

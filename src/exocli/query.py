@@ -174,9 +174,9 @@ def filter_studies(cat: Catalog, flt: StudyFilter) -> tuple[list[int], list[Reso
                 else:
                     allowed.update(cat.tagged(VALUED[what], key))
         ids &= allowed
-    for value in flt.years:
-        lo, hi = parse_years(value)
-        ids = {i for i in ids if lo <= cat.years[i] <= hi}
+    if flt.years:
+        ranges = [parse_years(v) for v in flt.years]
+        ids = {i for i in ids if any(lo <= cat.years[i] <= hi for lo, hi in ranges)}
     return sorted(ids), notes
 
 
@@ -248,6 +248,13 @@ LISTING_FILTERS = {
 }
 
 
+def _in_conditions(cat: Catalog, ids: list[int], value: str) -> bool:
+    phrase = " ".join(words(value))
+    return bool(phrase) and any(
+        phrase in " ".join(" ".join(words(c)) for c in cat.record(i).get("conditions") or ()) for i in ids
+    )
+
+
 def listing(
     cat: Catalog,
     type_name: str,
@@ -270,15 +277,28 @@ def listing(
             continue
         what, field = LISTING_FILTERS[type_name][option]
         wanted: set[str] = set()
+        phrases: list[str] = []
         for v in values:
-            res = resolve(cat, what, v)
+            try:
+                res = resolve(cat, what, v)
+            except NotFound:
+                # Table 1 names conditions no study covers (autism, epilepsy):
+                # a disease value may match those words instead.
+                if type_name == "company" and option == "disease" and _in_conditions(cat, ids, v):
+                    phrases.append(" ".join(words(v)))
+                    continue
+                raise
             notes.append(res)
             wanted.update(res.keys)
 
-        def meets(i: int, field: str = field, wanted: set[str] = wanted) -> bool:
-            value = cat.record(i).get(field)
+        def meets(i: int, field: str = field, wanted: set[str] = wanted, phrases: list[str] = phrases) -> bool:
+            rec = cat.record(i)
+            value = rec.get(field)
             values = value if isinstance(value, list) else [value]
-            return bool(wanted.intersection(values))
+            if wanted.intersection(values):
+                return True
+            text = " ".join(" ".join(words(c)) for c in rec.get("conditions") or ())
+            return any(p and p in text for p in phrases)
 
         ids = [i for i in ids if meets(i)]
     for field, want in (flags or {}).items():

@@ -59,6 +59,15 @@ def object_for(record: dict, extra: dict | None = None) -> dict:
     return obj
 
 
+def hit_objects(cat, hits) -> list[dict]:
+    """Search hits as public objects: the record plus score, matched and label."""
+    out = []
+    for h in hits:
+        rec = cat.record(h.rid)
+        out.append(object_for(rec, {"score": h.score, "matched": h.matched, "label": model.label(rec)}))
+    return out
+
+
 def valid_fields(types: Sequence[str], hit: bool = False) -> list[str]:
     names: dict[str, None] = {"type": None, "key": None}
     for t in types:

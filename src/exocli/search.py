@@ -19,12 +19,13 @@ import re
 from dataclasses import dataclass, field
 
 from . import model
-from .catalog import F_ALIAS, FIELD_NAMES, Catalog
+from .catalog import FIELD_WEIGHTS, Catalog
 from .text import compact, fold, words
 
 _ALNUM = re.compile(r"[a-z]+|[0-9]+")
 
-WEIGHTS = (1.0, 0.9, 0.95, 0.85, 0.8, 0.6, 0.5)  # by field code (see catalog.F_*)
+WEIGHTS = FIELD_WEIGHTS
+RESCORE = 200  # candidates whose exact-name bonus is worked out
 STOP = frozenset("a an and by for from in into of on or the to with via".split())
 EXACT_BONUS = 10.0
 MAX_QUERY_WORDS = 12
@@ -38,6 +39,23 @@ class Hit:
     rid: int
     score: float
     matched: list[str] = field(default_factory=list)
+
+
+def parse_types(values: list[str]) -> set[str] | None:
+    """`--type` values (singular or plural) as entity type names; None for all."""
+    if not values:
+        return None
+    from .errors import UsageError, quoted  # noqa: PLC0415
+
+    out = set()
+    for t in values:
+        try:
+            out.add(model.entity_type(t.strip().lower()).name)
+        except KeyError:
+            raise UsageError(
+                f"unknown type {quoted(t)}", "choose from: " + ", ".join(e.name for e in model.ENTITY_TYPES)
+            ) from None
+    return out
 
 
 def query_words(query: str) -> list[str]:
@@ -120,11 +138,12 @@ def search(
                     why[rid][qi] = (v, code)
     need = n if n <= 2 else n - 1
     whole = compact(query[:2000])
-    scored = _score(cat, best, why, weights, need, whole, min_score)
+    typo = any(not cat.has_word(w) and len(w) >= 4 and not w.isdigit() for w in qwords)
+    scored = _score(cat, best, why, weights, need, whole, min_score, typo)
     if not scored and best:
         # NOTE: nothing cleared the bar; rather than answer "nothing", show
         # weaker matches (a paraphrase may have lost a word of the query).
-        scored = _score(cat, best, why, weights, need, whole, min_score * 0.6)
+        scored = _score(cat, best, why, weights, need, whole, min_score * 0.6, typo)
 
     def order(item: tuple[float, int]) -> tuple:
         score, rid = item
@@ -144,19 +163,24 @@ def search(
     return hits
 
 
-def _score(cat, best, why, weights, need, whole, min_score) -> list[tuple[float, int]]:
-    """(score, record id) of every candidate that matched enough query words."""
-    out = []
+def _score(cat, best, why, weights, need, whole, min_score, typo=False) -> list[tuple[float, int]]:
+    """(score, record id) of every candidate that matched enough query words.
+
+    The word scores come from the index; the bonus for a query that is (part
+    of) a record's name needs the record itself, so it is worked out only for
+    the best few hundred candidates.
+    """
     total = sum(weights) or 1.0
+    base = []
     for rid, row in best.items():
         if need > 1 and sum(1 for s in row if s > 0) < need:
             continue
-        score = sum(s * w for s, w in zip(row, weights)) / total
-        if whole and any(code <= F_ALIAS and v for v, code in why[rid]):
-            score += EXACT_BONUS * _coverage(cat, rid, whole)
-        if score >= min_score:
-            out.append((score, rid))
-    return out
+        base.append((sum(s * w for s, w in zip(row, weights)) / total, rid))
+    if whole:
+        base.sort(key=lambda t: -t[0])
+        head = [(s + EXACT_BONUS * _coverage(cat, rid, whole, typo), rid) for s, rid in base[:RESCORE]]
+        base = head + base[RESCORE:]
+    return [(s, rid) for s, rid in base if s >= min_score]
 
 
 _DOI = re.compile(r"(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)", re.I)
@@ -168,7 +192,7 @@ def _doi_in(query: str) -> str | None:
     return m.group(1).casefold() if m else None
 
 
-def _coverage(cat: Catalog, rid: int, whole: str) -> float:
+def _coverage(cat: Catalog, rid: int, whole: str, typo: bool = False) -> float:
     """How much of the record's key, label or an alias the whole query is (0-1).
 
     1 when the query is exactly a name ("gvhd", "type 2 diabetes"); a share
@@ -182,10 +206,23 @@ def _coverage(cat: Catalog, rid: int, whole: str) -> float:
             names.append(rec[name])
     names += list(rec.get("aliases") or ()) + list(rec.get("products") or ())
     best = 0.0
+    # A typo in the whole query ("bone marow") still names the record; only
+    # asked for when a query word was unknown (so rapidfuzz is loaded anyway).
+    fuzzy = None
+    if typo:
+        from rapidfuzz import fuzz as fuzzy  # noqa: PLC0415
     for n in names:
         c = compact(n)
         if c and whole in c:
             best = max(best, len(whole) / len(c))
+        elif c and fuzzy is not None and len(whole) >= 5:
+            r = fuzzy.ratio(whole, c)
+            if r >= 88:
+                best = max(best, r / 100 * min(1.0, len(whole) / len(c)))
+    # A tag equal to the query (a mechanism such as miR-21) is as good as a name.
+    for name in ("mechanisms", "model", "vesicle"):
+        if any(compact(v) == whole for v in rec.get(name) or ()):
+            best = max(best, 0.8)
     return best
 
 
@@ -193,9 +230,11 @@ def explain(cat: Catalog, rec: dict, matched_words: list[str]) -> list[str]:
     """For each matched word, the first field of the record that holds it."""
     et = model.BY_NAME[rec["type"]]
     out: list[str] = []
+    fields: set[str] = set()
     for w in matched_words:
         where = _field_holding(cat, et, rec, w)
-        if where and where not in out:
+        if where and where.split(":", 1)[0] not in fields:
+            fields.add(where.split(":", 1)[0])
             out.append(where)
     return out
 
@@ -216,7 +255,7 @@ def _field_holding(cat: Catalog, et: model.EntityType, rec: dict, w: str) -> str
             if name == "authors":
                 v = v.split(",")[0]
             if w in _wordset(v):
-                return f"{name}: {_clip(v)}"
+                return f"{name}: {_clip(v, w)}"
             if f.link:
                 rid = cat.lookup(v, f.link)
                 if rid is not None:
@@ -225,7 +264,7 @@ def _field_holding(cat: Catalog, et: model.EntityType, rec: dict, w: str) -> str
                     texts += list(linked.get("aliases") or ()) + [linked.get("abbreviation") or ""]
                     for t in texts:
                         if w in _wordset(t):
-                            return f"{name}: {v} ({_clip(t)})" if fold(t) != fold(v) else f"{name}: {v}"
+                            return f"{name}: {v} ({_clip(t, w)})" if fold(t) != fold(v) else f"{name}: {v}"
     return None
 
 
@@ -245,9 +284,25 @@ def _key_parts(key: str) -> list[str]:
     return key_words(key)
 
 
-def _clip(text: str, width: int = 60) -> str:
-    """Shorten at a word boundary, marking the cut with an ellipsis."""
+def _clip(text: str, word: str, width: int = 60) -> str:
+    """A window of about ``width`` characters around the matched word, cut at
+    word boundaries, with an ellipsis where text was left out."""
     if len(text) <= width:
         return text
-    cut = text[: width - 1].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + " …"
+    tokens = text.split()
+    at = next((i for i, t in enumerate(tokens) if word in _wordset(t)), 0)
+    lo = hi = at
+    size = len(tokens[at])
+    while True:
+        grew = False
+        if hi + 1 < len(tokens) and size + len(tokens[hi + 1]) + 1 <= width:
+            hi += 1
+            size += len(tokens[hi]) + 1
+            grew = True
+        if lo > 0 and size + len(tokens[lo - 1]) + 1 <= width and (hi - at) > (at - lo) - 3:
+            lo -= 1
+            size += len(tokens[lo]) + 1
+            grew = True
+        if not grew:
+            break
+    return ("… " if lo > 0 else "") + " ".join(tokens[lo : hi + 1]) + (" …" if hi < len(tokens) - 1 else "")

@@ -38,7 +38,7 @@ def summary_line(s: dict) -> str:
 def detail(cat: Catalog, rid: int) -> dict:
     """A record plus everything linked to it, by key, grouped by relation.
 
-    ``links`` maps a relation ("studies", "diseases", "cited in"...) to a list
+    ``links`` maps a relation ("studies", "diseases", "cited_in"...) to a list
     of {type, key, label}. Diseases and sources also get an evidence summary.
     """
     rec = cat.record(rid)
@@ -60,7 +60,7 @@ def detail(cat: Catalog, rid: int) -> dict:
     for f in et.fields:
         if f.link and rec.get(f.name):
             values = rec[f.name] if isinstance(rec[f.name], list) else [rec[f.name]]
-            add(f.name if f.name != "topics" else "cited in", [i for i in (cat.lookup(v, f.link) for v in values) if i is not None])
+            add(f.name if f.name != "topics" else "cited_in", [i for i in (cat.lookup(v, f.link) for v in values) if i is not None])
     # Incoming links.
     incoming = cat.linked_from(rec)
     for name, ids in incoming.items():
@@ -128,6 +128,7 @@ def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc
 
     A cell holds the studies tagged with the row value and with at least one
     column value (for categories: at least one disease of that category).
+    With ``msc_only``, a source axis keeps only MSC sources.
     """
     for axis in (rows, cols):
         if axis not in AXES:
@@ -137,14 +138,20 @@ def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc
     cells: dict[tuple[str, str], list[str]] = {}
     row_seen: set[str] = set()
     col_seen: set[str] = set()
+    def kept(axis: str, value: str) -> bool:
+        if not (msc_only and axis == "source"):
+            return True
+        si = cat.lookup(value, "source")
+        return si is not None and bool(cat.record(si).get("msc"))
+
     for i in cat.ids("study"):
         rec = cat.record(i)
         for r in _axis_values(cat, rec, rows):
-            if msc_only and rows == "source":
-                si = cat.lookup(r, "source")
-                if si is None or not cat.record(si).get("msc"):
-                    continue
+            if not kept(rows, r):
+                continue
             for c in _axis_values(cat, rec, cols):
+                if not kept(cols, c):
+                    continue
                 cells.setdefault((r, c), []).append(rec["key"])
                 row_seen.add(r)
                 col_seen.add(c)
@@ -155,6 +162,11 @@ def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc
         "col_keys": _axis_order(cat, cols, col_seen),
         "cells": cells,
     }
+
+
+def row_studies(m: dict, row: str) -> set[str]:
+    """The studies of a map row (in any of its cells), counted once."""
+    return {k for c in m["col_keys"] for k in m["cells"].get((row, c), [])}
 
 
 def map_objects(m: dict) -> list[dict]:

@@ -1,0 +1,103 @@
+"""The evidence map, stats and evidence summaries, recomputed from the studies."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+
+import pytest
+
+from conftest import exo
+
+
+@pytest.fixture(scope="module")
+def studies():
+    return json.loads(exo("studies", "--json").stdout)
+
+
+@pytest.fixture(scope="module")
+def diseases():
+    return {d["key"]: d for d in json.loads(exo("diseases", "--json").stdout)}
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return {s["key"]: s for s in json.loads(exo("sources", "--json").stdout)}
+
+
+def expected_cells(studies, diseases, sources, msc_only=True):
+    cells: dict[tuple[str, str], set[str]] = {}
+    for s in studies:
+        cats = {diseases[d]["category"] for d in s["diseases"]}
+        for src in s["sources"]:
+            if msc_only and not sources[src]["msc"]:
+                continue
+            for c in cats:
+                cells.setdefault((src, c), set()).add(s["key"])
+    return cells
+
+
+@pytest.mark.parametrize("msc_only", [True, False])
+def test_every_map_cell_recomputed_from_the_studies(studies, diseases, sources, msc_only):
+    args = ["map", "--json"] + ([] if msc_only else ["--all-sources"])
+    got = {(o["source"], o["category"]): o for o in json.loads(exo(*args).stdout)}
+    want = expected_cells(studies, diseases, sources, msc_only)
+    assert set(got) == set(want)
+    for cell, keys in want.items():
+        assert got[cell]["count"] == len(keys) == len(got[cell]["studies"])
+        assert set(got[cell]["studies"]) == keys
+
+
+def test_map_numbers_agree_in_every_format(studies, diseases, sources):
+    want = expected_cells(studies, diseases, sources)
+    rows = list(csv.DictReader(io.StringIO(exo("map", "-o", "csv").stdout)))
+    for row in rows:
+        for cat, n in row.items():
+            if cat in ("source", "all"):
+                continue
+            assert int(n) == len(want.get((row["source"], cat), ())), (row["source"], cat)
+        total = {k for (src, _), keys in want.items() if src == row["source"] for k in keys}
+        assert int(row["all"]) == len(total)
+    plain = exo("map").stdout.splitlines()
+    assert plain[0].split("\t") == list(rows[0].keys())
+    assert [line.split("\t") for line in plain[1:]] == [list(r.values()) for r in rows]
+    sources_in_map = {r["source"] for r in rows}
+    assert sources_in_map and all(sources[s]["msc"] for s in sources_in_map)
+
+
+@pytest.mark.parametrize("rows, cols", [("disease", "evidence"), ("source", "topic"), ("topic", "year"), ("category", "kind")])
+def test_other_axes(rows, cols):
+    r = exo("map", "--rows", rows, "--cols", cols, "--json")
+    assert r.code == 0, r
+    objs = json.loads(r.stdout)
+    assert objs and all(set(o) == {rows, cols, "count", "studies"} for o in objs)
+
+
+def test_map_bad_axis():
+    r = exo("map", "--rows", "planet")
+    assert r.code == 2 and "unknown axis" in r.stderr
+    assert exo("map", "--rows", "source", "--cols", "source").code == 2
+
+
+def test_stats_numbers(studies):
+    s = json.loads(exo("stats", "--json").stdout)
+    assert s["counts"]["studies"] == 114 and s["counts"]["companies"] == 26
+    assert s["years"] == {str(y): n for y, n in sorted(Counter(x["year"] for x in studies).items())}
+    top = Counter(d for x in studies for d in x["diseases"]).most_common(1)[0]
+    assert s["top_diseases"][0]["count"] == top[1]
+    assert sum(s["evidence"].values()) == sum(1 for x in studies if x["evidence"])
+    assert s["company_areas"]["diagnostics"] == len(json.loads(exo("companies", "--area", "diagnostics", "--json").stdout))
+
+
+def test_show_summarises_the_evidence(studies):
+    d = json.loads(exo("show", "gvhd", "--json").stdout)
+    tagged = [x for x in studies if "gvhd" in x["diseases"]]
+    assert d["evidence_summary"]["studies"] == len(tagged)
+    assert d["evidence_summary"]["evidence"] == dict(Counter(x["evidence"] for x in tagged))
+    assert d["evidence_summary"]["years"] == [min(x["year"] for x in tagged), max(x["year"] for x in tagged)]
+    line = [l for l in exo("show", "gvhd").stdout.splitlines() if l.startswith("evidence summary")][0]
+    assert line == "evidence summary\t4 studies (3 animal, 1 clinical), 2014-2018"
+    src = json.loads(exo("show", "bmsc", "--json").stdout)
+    assert src["evidence_summary"]["studies"] == sum(1 for x in studies if "bmsc" in x["sources"])
