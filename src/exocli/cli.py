@@ -92,8 +92,9 @@ def _complete_keys(incomplete: str) -> list[str]:
         cat = load()
     except Exception:  # noqa: BLE001 - completion must never fail loudly
         return []
-    low = incomplete.casefold()
-    return [k for k in cat.keys if k.casefold().startswith(low)][:200]
+    # NOTE: Typer keeps only completions that start with what was typed, in
+    # the same case; a key shared by two types (gvhd) is offered once.
+    return list(dict.fromkeys(k for k in cat.keys if k.startswith(incomplete)))[:200]
 
 
 # -- plumbing -------------------------------------------------------------------
