@@ -1,5 +1,5 @@
 """`python -m exocli` runs the exo command."""
 
-from .cli import main
+from .entry import main
 
 main()

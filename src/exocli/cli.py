@@ -18,7 +18,18 @@ from typing import Annotated, List, Optional
 import typer
 
 from . import DATA_RELEASE, REVIEW_DOI, __version__
-from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_USAGE, DataError, ExoError, NotFound, UsageError, quoted
+from .errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_FOUND,
+    EXIT_USAGE,
+    DataError,
+    ExoError,
+    Interrupted,
+    NotFound,
+    UsageError,
+    quoted,
+)
 
 HELP = """A terminal field guide to research on MSC-derived exosomes.
 
@@ -50,10 +61,6 @@ def _new_app() -> typer.Typer:
 
 
 app = _new_app()
-
-
-class Interrupted(BaseException):
-    """Ctrl-C, raised past click so it cannot turn it into 'Aborted!'."""
 
 
 # -- shared options -----------------------------------------------------------

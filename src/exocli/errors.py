@@ -53,6 +53,10 @@ class UsageError(ExoError):
     """A bad option value or combination (exit 2)."""
 
 
+class Interrupted(BaseException):
+    """Ctrl-C, raised past click so it cannot turn it into 'Aborted!' (exit 130)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in a data folder, located as precisely as we can."""
