@@ -164,3 +164,52 @@ def test_a_misnamed_data_file_is_reported(tmp_path):
     r = exo("validate", str(tmp_path))
     assert r.code == 2
     assert "study.toml: not a file exo reads; did you mean studies.toml?" in r.stderr
+
+
+# -- big files are parsed in pieces -------------------------------------------------
+
+
+def test_pieces_parse_exactly_like_the_whole_file(monkeypatch):
+    from exocli import catalog
+
+    whole, _ = catalog.parse_dirs([data_dir()])
+    pieces = catalog._chunks((data_dir() / "studies.toml").read_text("utf-8"), size=2000)
+    assert pieces and len(pieces) > 10
+    assert "".join(pieces) == (data_dir() / "studies.toml").read_text("utf-8")
+    monkeypatch.setattr(catalog, "CHUNK_CHARS", 2000)
+    chunked, _ = catalog.parse_dirs([data_dir()])
+    assert chunked == whole
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[A]\nx = 1\n[A]\ny = 2\n",  # a table defined twice
+        "[a.b]\nx = 1\n[a]\ny = 2\n",  # dotted headers
+        "[[a]]\nx = 1\n",  # arrays of tables
+    ],
+)
+def test_files_that_are_not_plain_tables_are_parsed_whole(text):
+    from exocli import catalog
+
+    assert catalog._chunks(text, size=1) is None
+
+
+def test_a_header_inside_a_multiline_string_is_not_a_cut():
+    from exocli import catalog
+
+    text = '[A]\nx = """\n[B]\n"""\n[C]\ny = 1\n'
+    pieces = catalog._chunks(text, size=1)
+    assert "".join(pieces) == text
+    assert [p.split("\n", 1)[0] for p in pieces] == ["[A]", "[C]"]
+
+
+def test_an_error_in_a_piece_is_reported_with_the_whole_file_line(tmp_path, monkeypatch):
+    from exocli import catalog
+
+    body = "".join(f'[Syn{i}]\ntitle = "t"\nauthors = ["A, B."]\nyear = 2020\n\n' for i in range(50))
+    write(tmp_path, "studies.toml", body + "[Bad]\ntitle = \n")
+    monkeypatch.setattr(catalog, "CHUNK_CHARS", 200)
+    r = exo("validate", str(tmp_path))
+    assert r.code == 2
+    assert f"studies.toml:{body.count(chr(10)) + 2}" in r.stderr and "syntax" in r.stderr

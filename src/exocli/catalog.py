@@ -13,6 +13,7 @@ and decodes just the hits.
 
 from __future__ import annotations
 
+import functools
 import marshal
 import os
 import re
@@ -75,7 +76,16 @@ def data_dirs(extra: Iterable[str | os.PathLike] = (), env: dict | None = None) 
 _LINE_RE = re.compile(r"at line (\d+)")
 
 
-def _read_toml(path: Path, problems: list[Problem]) -> dict | None:
+def _tomllib():
+    try:  # only needed when the cache is cold
+        import tomllib  # noqa: PLC0415
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib  # noqa: PLC0415
+    return tomllib
+
+
+def _read_text(path: Path, problems: list[Problem]) -> str | None:
+    """A data file's text, or None (with a problem) if it cannot be read as UTF-8."""
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -89,13 +99,12 @@ def _read_toml(path: Path, problems: list[Problem]) -> dict | None:
             Problem(str(path), f"not UTF-8 (byte {e.start}); save the file as UTF-8", line=line)
         )
         return None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    try:  # only needed when the cache is cold
-        import tomllib  # noqa: PLC0415
-    except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib  # noqa: PLC0415
+    return text[1:] if text.startswith("\ufeff") else text
 
+
+def _parse_toml(text: str, path: Path, problems: list[Problem]) -> dict | None:
+    """The whole file parsed, or None with a located problem."""
+    tomllib = _tomllib()
     try:
         return tomllib.loads(text)
     except RecursionError:
@@ -112,11 +121,55 @@ def _read_toml(path: Path, problems: list[Problem]) -> dict | None:
         return None
 
 
+CHUNK_CHARS = 1_000_000
+_HEADER = re.compile(r"\[\s*([A-Za-z0-9_'.+-]+)\s*\]\s*(?:#.*)?$")
+
+
+def _chunks(text: str, size: int = CHUNK_CHARS) -> list[str] | None:
+    """A big file cut at table headers into pieces of about ``size`` characters.
+
+    Only for files whose top level is plain `[key]` tables, each named once,
+    with no header-looking line inside a multi-line string; anything else
+    (None) is parsed whole, so TOML's own rules about redefined tables still
+    apply. Parsing in pieces keeps memory down and lets progress be shown.
+    """
+    cuts = [0]
+    names: set[str] = set()
+    pos = 0
+    in_string: str | None = None
+    last = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if in_string is None and stripped.startswith("["):
+            m = _HEADER.match(stripped)
+            if not m or "." in m.group(1) or m.group(1) in names:
+                return None
+            names.add(m.group(1))
+            if pos - last >= size:
+                cuts.append(pos)
+                last = pos
+        for quote in ('"""', "'''"):
+            n = line.count(quote)
+            if n % 2 and (in_string is None or in_string == quote):
+                in_string = None if in_string == quote else quote
+        pos += len(line)
+    cuts.append(len(text))
+    return [text[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+@functools.lru_cache(maxsize=8)
+def _lines_of_file(path: str) -> list[str] | None:
+    # NOTE: cached, so a file with many problems is read once, not per problem.
+    try:
+        return Path(path).read_text("utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+
+
 def _line_of(path: Path, key: str, table: str | None, field: str | None = None) -> int | None:
     """The line of a record's table, or of one of its fields (for error messages only)."""
-    try:
-        lines = path.read_text("utf-8", errors="replace").splitlines()
-    except OSError:
+    lines = _lines_of_file(str(path))
+    if lines is None:
         return None
     names = {key, f'"{key}"', f"'{key}'"}
     if table:
@@ -239,13 +292,57 @@ def _records_in(et_file: str, data: dict) -> Iterator[tuple[EntityType, str, obj
             yield plain[0], key, value
 
 
+def _file_records(
+    path: Path, name: str, problems: list[Problem], progress: Callable[[str, int, int], None] | None
+) -> list[tuple[EntityType, str, dict]]:
+    """Every record of one data file, checked against the schema."""
+    text = _read_text(path, problems)
+    if text is None:
+        return []
+    total = len(text)
+    found: list[tuple[EntityType, str, dict]] = []
+    local: list[Problem] = []
+
+    def take(data: dict) -> None:
+        for et, key, raw in _records_in(name, data):
+            rec, _ok = _check_record(et, key, raw, path, local)
+            if rec is not None:
+                found.append((et, key, rec))
+
+    pieces = _chunks(text) if total >= CHUNK_CHARS else None
+    if pieces:
+        tomllib = _tomllib()
+        done = 0
+        try:
+            for piece in pieces:
+                take(tomllib.loads(piece))
+                done += len(piece)
+                if progress:
+                    progress(str(path), done, total)
+        except (tomllib.TOMLDecodeError, RecursionError):
+            pieces = None  # parse it whole below, for the exact error and line
+            found.clear()
+            local.clear()
+    if not pieces:
+        if progress:
+            progress(str(path), 0, total)
+        data = _parse_toml(text, path, problems)
+        if data is None:
+            return []
+        del text
+        take(data)
+    problems.extend(local)
+    return found
+
+
 def parse_dirs(
-    dirs: list[Path], progress: Callable[[str, int], None] | None = None
+    dirs: list[Path], progress: Callable[[str, int, int], None] | None = None
 ) -> tuple[list[dict], list[str]]:
     """Parse and validate every data folder; return records and their files.
 
     Raises DataError listing every problem found, in every folder.
     """
+    _lines_of_file.cache_clear()  # the files may have changed since the last call
     problems: list[Problem] = []
     records: list[dict] = []
     origins: list[str] = []
@@ -268,15 +365,7 @@ def parse_dirs(
             path = d / name
             if not path.exists():
                 continue
-            if progress:
-                progress(str(path), path.stat().st_size)
-            data = _read_toml(path, problems)
-            if data is None:
-                continue
-            for et, key, raw in _records_in(name, data):
-                rec, _ok = _check_record(et, key, raw, path, problems)
-                if rec is None:
-                    continue
+            for et, key, rec in _file_records(path, name, problems, progress):
                 ident = (et.name, key.casefold())
                 if ident in seen:
                     first = origins[seen[ident]]
@@ -671,7 +760,7 @@ def load(
     extra_dirs: Iterable[str | os.PathLike] = (),
     *,
     use_cache: bool = True,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
     env: dict | None = None,
 ) -> Catalog:
     """The catalog of the bundled data plus EXO_DATA_PATH and extra folders."""

@@ -223,14 +223,15 @@ def _load(data: list[Path] | None):
     progress = None
     if stderr_is_terminal():
 
-        def progress(path: str, size: int) -> None:
+        def progress(path: str, done: int, total: int) -> None:
             # Only a big file is worth a word: the bundled data parses in ms.
-            if size < 1_000_000:
+            if total < 1_000_000:
                 return
             shown.append(path)
             from .text import one_line  # noqa: PLC0415
 
-            sys.stderr.write(f"\rexo: first run, reading {one_line(path)} ({size / 1e6:.0f} MB) ...\x1b[K")
+            share = f"{100 * done // total}%" if done else "..."
+            sys.stderr.write(f"\rexo: first run, reading {one_line(path)} ({total / 1e6:.0f} MB) {share}\x1b[K")
             sys.stderr.flush()
 
     try:
