@@ -97,7 +97,8 @@ def _detail_panel(d: dict, rows, out: TextIO, *, color: bool, width: int | None)
     for name, items in d["links"].items():
         kw = max(len(x["key"]) for x in items)
         for i, x in enumerate(items):
-            line = Text(printable(x["key"]).ljust(kw), style="cyan" if color else "")
+            line = Text()
+            line.append(printable(x["key"]).ljust(kw), style="cyan" if color else "")
             line.append("  " + printable(x["label"]))
             grid.add_row(Text(f"{name.replace('_', ' ')} ({len(items)})") if i == 0 else Text(""), line)
     title = Text(f"{rec['type']} {rec['key']}", style="bold cyan" if color else "")

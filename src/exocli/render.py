@@ -264,7 +264,9 @@ def column_widths(cells: list[list[str]], cols: list[str], avail: int) -> list[i
             floor.append(natural[i] if c != "key" else min(natural[i], 24))
         else:
             longest = max([len(w) for row in cells for w in row[i].split()] or [1])
-            floor.append(max(min(len(c), 12), min(longest, 16)))
+            # Wide enough for a phrase, not just a word: a column of one word
+            # a line reads badly.
+            floor.append(max(min(len(c), 12), min(longest, 16), min(natural[i], avail // 5)))
     # Secondary columns (lists, explanations) give way before the main text.
     widths = [
         n if c in PRIMARY_COLUMNS or c in SHORT_COLUMNS or c == "key" else max(f, min(n, 30))
