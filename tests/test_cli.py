@@ -331,3 +331,28 @@ def test_shell_completion_completes_keys(tmp_path):
 def test_repeated_year_is_or():
     both = set(keys(exo("studies", "--year", "2018", "--year", "2019", "-o", "keys")))
     assert both == set(keys(exo("studies", "--year", "2018..2019", "-o", "keys"))) and len(both) == 73
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_every_help_example_runs(command, tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    text = exo(*([command] if command else []), "--help").stdout
+    block = text.split("Examples:", 1)[1]
+    lines = []
+    for line in block.splitlines()[1:]:
+        if not line.startswith("    exo ") and not line.startswith("  exo "):
+            break
+        lines.append(re.sub(r"\s+\(.*\)$", "", line.strip()))
+    assert lines, command
+    env = {**os.environ, "EXO_CACHE_DIR": str(tmp_path / "cache"), "PY": sys.executable}
+    env.pop("EXO_DATA_PATH", None)
+    for line in lines:
+        if "~/my-exo-data" in line:
+            continue
+        script = 'exo() { "$PY" -m exocli "$@"; }\nset -o pipefail\n' + line + "\n"
+        r = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, cwd=tmp_path)
+        assert r.returncode == 0, (line, r.stderr)
