@@ -356,3 +356,35 @@ def test_every_help_example_runs(command, tmp_path):
         script = 'exo() { "$PY" -m exocli "$@"; }\nset -o pipefail\n' + line + "\n"
         r = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, cwd=tmp_path)
         assert r.returncode == 0, (line, r.stderr)
+
+
+@pytest.mark.parametrize(
+    "args, must_include, note",
+    [
+        (["--source", "MSC-exosomes"], {"Bruno2009", "Fujii2018", "Shi2017b"}, None),  # a glossary term, and every MSC source
+        (["--source", "msc"], {"Fujii2018", "Zhao2018a"}, None),
+        (["--disease", "cancer"], {"Bliss2016", "Zhao2018b", "Zhu2019", "Dong2018", "Mendt2018"}, None),  # subtypes too
+        (["--disease", "NSCLC"], {"Zhao2018b"}, None),
+        (["--mechanism", "AKT"], {"Ma2017", "Gangadaran2017"}, None),
+        (["--mechanism", "microRNA-379"], {"OBrien2018"}, None),
+        (["--mechanism", "miR-21"], {"Cui2018", "Mayourian2018"}, None),
+        (["--disease", "diabets"], {"Sun2018", "Nojehdehi2018"}, "-> t1dm, t2dm"),
+        (["--topic", "tumour therapy"], {"Bliss2016"}, None),
+    ],
+)
+def test_filters_read_values_as_people_write_them(args, must_include, note):
+    r = exo("studies", *args, "-o", "keys")
+    assert r.code == 0, r
+    assert must_include <= set(keys(r))
+    if note:
+        assert note in r.stderr
+
+
+def test_type_ii_diabetes_is_type_2_only():
+    assert set(keys(exo("studies", "--disease", "type II diabetes", "-o", "keys"))) == {"Sun2018", "Zhuang2019"}
+
+
+@pytest.mark.parametrize("value, expected", [("cardiac", "cardiovascular"), ("musculo", "musculoskeletal"), ("oncology", "cancer")])
+def test_category_words(value, expected):
+    objs = json.loads(exo("diseases", "--category", value, "--json").stdout)
+    assert objs and {o["category"] for o in objs} == {expected}

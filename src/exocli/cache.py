@@ -24,7 +24,7 @@ from pathlib import Path
 from . import __version__
 from .model import DATA_FILES
 
-MAGIC = b"EXOCACHE7\n"  # bump whenever the cached state changes shape
+MAGIC = b"EXOCACHE8\n"  # bump whenever the cached state changes shape
 # NOTE: CRC-32 and the length catch truncation and corruption; the cache is
 # ours, in the user's own folder, so no cryptographic digest is needed (and
 # hashlib costs more to import than the whole cache takes to read).

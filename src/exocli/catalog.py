@@ -423,28 +423,31 @@ def parse_dirs(
 
 
 def _check_parent_cycles(records: list[dict], origins: list[str], problems: list[Problem]) -> None:
-    """Sections form a tree: a parent chain that comes back on itself is an error."""
-    parent = {r["key"]: r.get("parent") for r in records if r["type"] == "topic"}
-    where = {r["key"]: o for r, o in zip(records, origins) if r["type"] == "topic"}
-    reported: set[str] = set()
-    for start in parent:
-        seen = []
-        k: str | None = start
-        while k is not None and k not in seen:
-            seen.append(k)
-            k = parent.get(k)
-        if k is not None and k == start and start not in reported:
-            loop = seen[seen.index(k):] + [k]
-            reported.update(loop)
-            problems.append(
-                Problem(
-                    where[start],
-                    "sections form a loop through their parents: " + " -> ".join(loop),
-                    record=start,
-                    field="parent",
-                    line=_line_of(Path(where[start]), start, "sections", "parent"),
+    """Parents form trees (sections, diseases, sources): a chain that comes back
+    on itself is an error."""
+    for type_name in ("topic", "disease", "source"):
+        et = model.BY_NAME[type_name]
+        parent = {r["key"]: r.get("parent") for r in records if r["type"] == type_name}
+        where = {r["key"]: o for r, o in zip(records, origins) if r["type"] == type_name}
+        reported: set[str] = set()
+        for start in parent:
+            seen = []
+            k: str | None = start
+            while k is not None and k not in seen:
+                seen.append(k)
+                k = parent.get(k)
+            if k is not None and k == start and start not in reported:
+                loop = seen[seen.index(k) :] + [k]
+                reported.update(loop)
+                problems.append(
+                    Problem(
+                        where[start],
+                        f"{et.plural} form a loop through their parents: " + " -> ".join(loop),
+                        record=start,
+                        field="parent",
+                        line=_line_of(Path(where[start]), start, et.table, "parent"),
+                    )
                 )
-            )
 
 
 def validate(dirs: list[Path]) -> dict[str, int]:

@@ -63,6 +63,35 @@ class Vesicle(str, enum.Enum):
     EXOSOME_LIKE = "exosome-like vesicle"
 
 
+# Other words people use for the values of the closed sets (filters accept them).
+CHOICE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "category": {
+        "immune": ("immunology", "autoimmune", "inflammation"),
+        "nervous": ("neurology", "neurological", "brain", "nerve", "cns"),
+        "cardiovascular": ("cardiac", "heart", "vascular", "cardiology"),
+        "cancer": ("oncology", "tumor", "tumour"),
+        "metabolic": ("metabolism", "endocrine"),
+        "musculoskeletal": ("bone", "joint", "muscle", "orthopedic", "orthopaedic"),
+        "skin": ("dermatology", "wound"),
+        "liver": ("hepatic", "hepatology"),
+        "lung": ("pulmonary", "respiratory"),
+        "kidney": ("renal", "nephrology"),
+        "blood": ("hematology", "haematology"),
+        "digestive": ("gut", "bowel", "gastrointestinal"),
+        "systemic": ("aging", "ageing"),
+    },
+    "evidence": {
+        "in-vitro": ("cells", "cell culture"),
+        "animal": ("in vivo", "mouse", "rat", "preclinical"),
+        "human": ("patients", "human samples"),
+        "clinical": ("trial", "clinic"),
+        "review": ("reviews",),
+    },
+    "kind": {"position-statement": ("guideline", "statement")},
+    "area": {"research-tools": ("tools",), "drug-delivery": ("delivery",)},
+}
+
+
 @dataclass(frozen=True)
 class Field:
     """One field of an entity: its TOML type and what it may hold.
@@ -143,6 +172,7 @@ DISEASE = EntityType(
         Field("name", required=True),
         Field("aliases", "list"),
         Field("category", required=True, choices=_choices(Category)),
+        Field("parent", link="disease", help="a broader disease that includes this one"),
         Field("summary"),
     ),
 )
@@ -158,6 +188,7 @@ SOURCE = EntityType(
         Field("aliases", "list"),
         Field("tissue"),
         Field("msc", "bool", help="a mesenchymal stem/stromal cell source"),
+        Field("parent", link="source", help="a broader source that includes this one"),
         Field("summary"),
     ),
 )

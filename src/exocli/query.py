@@ -32,8 +32,9 @@ class Resolution:
 
 
 def _candidates(cat: Catalog, type_name: str) -> list[tuple[str, list[str]]]:
-    """(key, names a user may type) for each record of a type."""
-    out = []
+    """(key, names a user may type) for each record of a type, including the
+    glossary terms that name it (MSC-exosomes -> msc, NSCLC -> lung-cancer)."""
+    out: dict[str, list[str]] = {}
     for rid in cat.ids(type_name):
         r = cat.record(rid)
         names = [r["key"]]
@@ -41,8 +42,26 @@ def _candidates(cat: Catalog, type_name: str) -> list[tuple[str, list[str]]]:
             if isinstance(r.get(f), str):
                 names.append(r[f])
         names += list(r.get("aliases") or ())
-        out.append((r["key"], names))
-    return out
+        out[r["key"]] = names
+    if type_name in ("disease", "source"):
+        for tid in cat.ids("term"):
+            t = cat.record(tid)
+            if t.get(type_name) in out:
+                out[t[type_name]] += [t.get("abbreviation") or "", t.get("expansion") or ""]
+    return list(out.items())
+
+
+# Spellings that mean the same word, for filter values (British, Greek, long forms).
+SYNONYMS = {
+    "microrna": "mir", "mirna": "mir", "micrornas": "mir", "interleukin": "il", "kappab": "kb",
+    "tumour": "tumor", "tumours": "tumors", "anaemia": "anemia", "haematopoietic": "hematopoietic",
+    "ii": "2", "iii": "3", "paediatric": "pediatric", "oesophageal": "esophageal",
+}
+
+
+def norm_words(text: str) -> list[str]:
+    """The words of a text with synonymous spellings made one."""
+    return [SYNONYMS.get(w, w) for w in words(text)]
 
 
 def resolve_names(what: str, value: str, candidates: list[tuple[str, list[str]]]) -> Resolution:
@@ -50,7 +69,10 @@ def resolve_names(what: str, value: str, candidates: list[tuple[str, list[str]]]
 
     Exact (folded, punctuation-blind) matches win; then a value that is a
     whole word or phrase of several names selects all of them (``diabetes``
-    -> t1dm, t2dm); then the single best fuzzy match; else NotFound.
+    -> t1dm, t2dm; a mechanism also takes the compound names that contain it,
+    ``AKT`` -> Akt, VEGF/SRC/AKT/ERK); then a single word that starts or
+    nearly spells a word of the names; then the best fuzzy match of the whole
+    value; else NotFound with the closest candidates.
     """
     v = compact(value)
     if not v:
@@ -58,28 +80,42 @@ def resolve_names(what: str, value: str, candidates: list[tuple[str, list[str]]]
             sorted({k for k, _ in candidates})[:20]
         )
         raise UsageError(f"empty {what} value", f"give a {what} key or name; {listing}")
+    vw = norm_words(value)
+    joined = {k: [" ".join(norm_words(n)) for n in names] for k, names in candidates}
     exact = [k for k, names in candidates if any(compact(n) == v for n in names)]
-    if exact:
-        return Resolution(what, value, list(dict.fromkeys(exact)), True)
-    vw = words(value)
+    exact += [k for k, names in joined.items() if vw and " ".join(vw) in names and k not in exact]
+    phrase = []
     if vw:
         pat = re.compile(r"(?:^|\s)" + re.escape(" ".join(vw)) + r"(?:\s|$)")
-        partial = [k for k, names in candidates if any(pat.search(" ".join(words(n))) for n in names)]
-        if partial:
-            return Resolution(what, value, list(dict.fromkeys(partial)), False)
+        phrase = [k for k, names in joined.items() if any(pat.search(n) for n in names)]
+    if exact:
+        if what == "mechanism":
+            exact += [k for k in phrase if k not in exact]
+        return Resolution(what, value, list(dict.fromkeys(exact)), True)
+    if phrase:
+        return Resolution(what, value, list(dict.fromkeys(phrase)), False)
     from rapidfuzz import fuzz, process  # noqa: PLC0415
 
+    if len(vw) == 1 and len(vw[0]) >= 4:
+        word = vw[0]
+        close = [
+            k
+            for k, names in joined.items()
+            if any(w.startswith(word) or (len(w) >= 4 and fuzz.ratio(word, w) >= 85) for n in names for w in n.split())
+        ]
+        if close:
+            return Resolution(what, value, list(dict.fromkeys(close)), False)
     flat: dict[str, str] = {}
-    for k, names in candidates:
+    for k, names in joined.items():
         for n in names:
-            flat.setdefault(fold(n), k)
+            flat.setdefault(n, k)
     # Word order does not matter ("diabetes type 2"); near-ties all count.
-    found = process.extract(fold(value)[:200], list(flat), scorer=fuzz.token_sort_ratio, score_cutoff=82, limit=10)
+    found = process.extract(" ".join(vw)[:200], list(flat), scorer=fuzz.token_sort_ratio, score_cutoff=82, limit=10)
     if found:
         top = found[0][1]
         keys = list(dict.fromkeys(flat[f[0]] for f in found if f[1] >= top - 2))
         return Resolution(what, value, keys, False)
-    near = process.extract(fold(value)[:200], list(flat), scorer=fuzz.WRatio, limit=8, score_cutoff=50)
+    near = process.extract(" ".join(vw)[:200], list(flat), scorer=fuzz.WRatio, limit=8, score_cutoff=50)
     suggestions = list(dict.fromkeys(flat[n[0]] for n in near))[:3]
     err = NotFound(what, value, suggestions)
     if not suggestions:
@@ -109,7 +145,8 @@ def resolve(cat: Catalog, what: str, value: str) -> Resolution:
     }.get(what)
     if choices is None:
         raise UsageError(f"unknown filter {what!r}")
-    return resolve_names(what, value, [(m.value, [m.value]) for m in choices])
+    names = model.CHOICE_ALIASES.get(what, {})
+    return resolve_names(what, value, [(m.value, [m.value, *names.get(m.value, ())]) for m in choices])
 
 
 YEAR_RE = re.compile(r"^\s*(\d{4})?\s*(\.\.|-|:)?\s*(\d{4})?\s*$")
@@ -167,10 +204,10 @@ def filter_studies(cat: Catalog, flt: StudyFilter) -> tuple[list[int], list[Reso
             notes.append(res)
             for key in res.keys:
                 if what in LINKED:
-                    allowed.update(cat.tagged(LINKED[what], key))
-                    if what == "topic":
-                        for sub in _descendants(cat, key):
-                            allowed.update(cat.tagged("topics", sub))
+                    # A broader value takes in the narrower ones: cancer its
+                    # subtypes, msc every MSC source, a section its subsections.
+                    for k in [key, *descendants(cat, what, key)]:
+                        allowed.update(cat.tagged(LINKED[what], k))
                 else:
                     allowed.update(cat.tagged(VALUED[what], key))
         ids &= allowed
@@ -180,15 +217,18 @@ def filter_studies(cat: Catalog, flt: StudyFilter) -> tuple[list[int], list[Reso
     return sorted(ids), notes
 
 
-def _descendants(cat: Catalog, topic: str) -> list[str]:
+def descendants(cat: Catalog, type_name: str, key: str) -> list[str]:
+    """Keys of the records of a type below ``key`` through their parents."""
     out: list[str] = []
-    todo = [topic]
+    todo = [key]
     while todo:
         for rid in cat.tagged("parent", todo.pop()):
-            key = cat.keys[rid]
-            if key != topic and key not in out:
-                out.append(key)
-                todo.append(key)
+            if cat.type_of(rid) != type_name:
+                continue
+            k = cat.keys[rid]
+            if k != key and k not in out:
+                out.append(k)
+                todo.append(k)
     return out
 
 
