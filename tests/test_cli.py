@@ -78,7 +78,7 @@ def test_search_nothing_exits_1():
     r = exo("search", "qqqzzzxx")
     assert r.code == 1
     assert r.stdout == ""
-    assert "nothing matches" in r.stderr
+    assert "no match for" in r.stderr
 
 
 def test_search_limit_and_type():
@@ -388,3 +388,46 @@ def test_type_ii_diabetes_is_type_2_only():
 def test_category_words(value, expected):
     objs = json.loads(exo("diseases", "--category", value, "--json").stdout)
     assert objs and {o["category"] for o in objs} == {expected}
+
+
+def test_empty_results_keep_their_machine_shape():
+    r = exo("studies", "--year", "2030", "--json")
+    assert r.code == 1 and json.loads(r.stdout) == [] and "no studies match" in r.stderr
+    r = exo("studies", "--year", "2030", "-o", "csv", "--fields", "key,doi")
+    assert r.code == 1 and r.stdout == "key,doi\n"
+    assert exo("studies", "--year", "2030").stdout == ""
+
+
+def test_search_fields_do_not_depend_on_what_is_found():
+    r = exo("search", "gvhd", "-n", "2", "--fields", "key,title")
+    assert r.code == 0, r
+    assert exo("search", "gvhd", "--fields", "key,colour").code == 2
+
+
+def test_fields_repeat_and_ignore_case():
+    r = exo("studies", "-n", "1", "--fields", "key", "--fields", "Year")
+    assert r.stdout == "Arasu2017\t2017\n"
+
+
+def test_cite_takes_keys_as_people_paste_them():
+    r = exo("cite", "Bruno2009,Kalluri2020", "@Zhao2018", "--style", "intext")
+    assert r.stdout.splitlines() == ["Bruno et al., 2009", "Kalluri and LeBleu, 2020", "Zhao, 2018"]
+    r = exo("cite", "-", "--style", "intext", input="\ufeffBruno2009\n")
+    assert r.code == 0 and r.stdout == "Bruno et al., 2009\n"
+    assert exo("cite", "Bruno2009", "--style", "nlm").stdout == exo("cite", "Bruno2009", "--style", "vancouver").stdout
+
+
+def test_search_finds_an_in_text_citation():
+    assert json.loads(exo("search", "Bruno et al., 2009", "--json").stdout)[0]["key"] == "Bruno2009"
+
+
+def test_table_cut_short_by_head_exits_quietly(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "EXO_CACHE_DIR": str(tmp_path), "PY": sys.executable}
+    for cmd in ("map -o table", "studies -o table", "stats -o table", "show gvhd -o table"):
+        r = subprocess.run(["bash", "-c", f'"$PY" -m exocli {cmd} | head -1; exit ${{PIPESTATUS[0]}}'], env=env, capture_output=True, text=True)
+        assert r.returncode == 0, (cmd, r.stderr)
+        assert "Traceback" not in r.stderr

@@ -213,3 +213,22 @@ def test_an_error_in_a_piece_is_reported_with_the_whole_file_line(tmp_path, monk
     r = exo("validate", str(tmp_path))
     assert r.code == 2
     assert f"studies.toml:{body.count(chr(10)) + 2}" in r.stderr and "syntax" in r.stderr
+
+
+def test_a_malformed_doi_is_a_data_error(tmp_path):
+    write(tmp_path, "studies.toml", GOOD + 'doi = "not a doi"\n')
+    r = exo("validate", str(tmp_path))
+    assert r.code == 2 and "[Smith2020] doi" in r.stderr and "is not a DOI" in r.stderr
+
+
+def test_editing_a_data_file_replaces_its_cache(tmp_path, monkeypatch):
+    import os
+
+    write(tmp_path / "d", "studies.toml", GOOD)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("EXO_CACHE_DIR", str(cache))
+    monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path / "d"))
+    for n in range(3):
+        os.utime(tmp_path / "d" / "studies.toml", ns=(n * 10**9, n * 10**9))
+        assert exo("search", "smith", "-o", "keys").code == 0
+    assert len(list(cache.glob("catalog-*.bin"))) == 1

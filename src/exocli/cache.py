@@ -60,8 +60,14 @@ class _Hash:
 
 
 def fingerprint(dirs: list[Path]) -> str | None:
-    """A name for this exact set of data files; None when a folder is missing."""
+    """A name for this exact set of data files; None when a folder is missing.
+
+    ``FOLDERS-FILES``: the first half names the set of folders, the second
+    their files' state, so a new cache replaces the stale one of the same
+    folders instead of piling up beside it.
+    """
     h = _Hash()
+    folders = _Hash()
     h.update(MAGIC + f"{__version__}|{sys.version_info[:2]}|{marshal.version}".encode())
     for d in dirs:
         try:
@@ -70,6 +76,7 @@ def fingerprint(dirs: list[Path]) -> str | None:
             return None
         if not resolved.is_dir():
             return None
+        folders.update(b"\0D" + os.fsencode(resolved))
         h.update(b"\0D" + os.fsencode(resolved))
         for name in DATA_FILES:
             try:
@@ -79,7 +86,7 @@ def fingerprint(dirs: list[Path]) -> str | None:
             except OSError:
                 return None
             h.update(f"\0{name}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}".encode())
-    return h.hexdigest()
+    return f"{folders.hexdigest()}-{h.hexdigest()}"
 
 
 def _path(fp: str, env: dict | None) -> Path | None:
@@ -182,9 +189,11 @@ def write(fp: str, state: dict, env: dict | None = None) -> None:
 
 
 def _prune(folder: Path, keep: Path) -> None:
+    """Drop stale caches of the same folders, and all but the newest KEEP."""
+    same = keep.name.split("-")[1]
     files = sorted(folder.glob("catalog-*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in files[KEEP:]:
-        if old != keep:
+    for i, old in enumerate(files):
+        if old != keep and (i >= KEEP or old.name.split("-")[1] == same):
             try:
                 old.unlink()
             except OSError:

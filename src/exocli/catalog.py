@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import model
-from .errors import DataError, NotFound, Problem
+from .errors import DataError, NotFound, Problem, quoted
 from .model import ENTITY_TYPES, EntityType
 
 INT_RANGE = {"year": (1000, 2999)}
+DOI_RE = re.compile(r"^10\.\d+(\.\d+)*/\S+$")
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+'-]*$")
 TYPE_CODES = {t.name: i for i, t in enumerate(ENTITY_TYPES)}
 
@@ -234,7 +235,10 @@ def _check_record(
         problem(f"expected a table [{key}] with fields, found a plain value")
         return None, False
     if not KEY_RE.match(key):
-        problem("a key must start with a letter or digit and hold only letters, digits and . _ + ' -")
+        problem(
+            "a key must start with an ASCII letter or digit and hold only those and . _ + ' - "
+            "(drop accents: Müller2023 -> Muller2023)"
+        )
         return None, False
     rec: dict = {"type": et.name, "key": key}
     ok = True
@@ -249,6 +253,10 @@ def _check_record(
         expected = _type_ok(f, value)
         if expected:
             problem(f"expected {expected}, found {type(value).__name__} {value!r:.60}", name)
+            ok = False
+            continue
+        if name == "doi" and not DOI_RE.match(value):
+            problem(f"{quoted(value, 60)} is not a DOI; write it as 10.NNNN/suffix, without doi: or a URL", name)
             ok = False
             continue
         lo, hi = INT_RANGE.get(name, (-(2**31), 2**31 - 1))
@@ -640,7 +648,8 @@ class Catalog:
                 if f.link == record["type"]:
                     ids = [i for i in self.tagged(f.name, record["key"]) if self.type_of(i) == et.name]
                     if ids:
-                        out.setdefault(f"{et.plural}", []).extend(ids)
+                        # Records naming this one as parent are its children.
+                        out.setdefault("children" if f.name == "parent" else et.plural, []).extend(ids)
         return out
 
 

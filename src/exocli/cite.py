@@ -68,10 +68,15 @@ class CiteFormat(str, enum.Enum):
     CSL_JSON = "csl-json"
 
 
+# Other names of the styles and formats.
+ALIASES = {"nlm": "vancouver", "ama": "vancouver", "in-text": "intext", "bib": "bibtex", "csl": "csl-json", "json": "csl-json"}
+
+
 def _choose(enum_type: type[enum.Enum], value: object, what: str):
     if isinstance(value, enum_type):
         return value
     text = str(value).strip().lower()
+    text = ALIASES.get(text, text)
     for member in enum_type:
         if member.value == text:
             return member
@@ -89,7 +94,9 @@ def expand_keys(cat, keys: list[str], stdin_text: str = "", all_: bool = False) 
     study and the review itself when ``all_``."""
     wanted = [k for k in keys if k != "-"]
     if "-" in keys:
-        wanted += stdin_text.split()
+        wanted += [stdin_text.lstrip("\ufeff")]
+    # Keys as people paste them: comma-separated, or pandoc's @Bruno2009.
+    wanted = [k.lstrip("@") for item in wanted for k in re.split(r"[\s,;]+", item) if k.strip("@ ")]
     if all_:
         wanted = [cat.keys[i] for i in cat.ids("study")] + [cat.keys[i] for i in cat.ids("review")] + wanted
     if not wanted:

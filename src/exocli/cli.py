@@ -77,7 +77,8 @@ FormatOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
 FieldsOpt = Annotated[
-    Optional[str], typer.Option("--fields", help="Comma-separated fields to show, e.g. key,year,doi.")
+    Optional[List[str]],
+    typer.Option("--fields", help="Comma-separated fields to show, e.g. key,year,doi (repeatable)."),
 ]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour (also: NO_COLOR=1).")]
 DataOpt = Annotated[
@@ -186,7 +187,7 @@ class Output:
                 raise UsageError(
                     f"unknown format {quoted(fmt)}", "choose from: " + ", ".join(f.value for f in Format)
                 ) from None
-        self.fields_spec = fields
+        self.fields_spec = ",".join(fields) if isinstance(fields, list) else fields
         self.color = tty and not no_color and not os.environ.get("NO_COLOR")
         self.tty = tty
 
@@ -205,7 +206,9 @@ class Output:
         from .render import render  # noqa: PLC0415
 
         fields = self.fields(types, hit)
-        render(objs, self.format, sys.stdout, fields=fields, hit=hit, color=self.color, title=title, terminal=self.tty)
+        render(
+            objs, self.format, sys.stdout, fields=fields, hit=hit, color=self.color, title=title, terminal=self.tty, types=types
+        )
         sys.stdout.flush()
 
 
@@ -252,8 +255,15 @@ def _explain(notes, quiet: bool) -> None:
             _err("exo: " + one_line(n.describe()))
 
 
-def _require(objs: list, what: str) -> None:
+def _require(objs: list, what: str, out: Output | None = None, types=None, hit: bool = False) -> None:
+    """Exit 1 (like grep) when there is nothing to show.
+
+    Machine formats still get their empty shape first (`[]`, a CSV header),
+    so `| jq length` says 0 rather than failing on no input.
+    """
     if not objs:
+        if out is not None and out.format.value in ("json", "csv", "tsv", "markdown"):
+            out.emit([], types or ["study"], hit=hit)
         _err(f"exo: no {what}")
         raise typer.Exit(EXIT_NOT_FOUND)
 
@@ -308,16 +318,20 @@ def search(
 
     out = Output(format_, json_, fields, no_color)
     types = parse_types(type_ or [])
+    # Fields are checked against the types asked for, not the types found,
+    # so a script's --fields works whatever a query happens to return.
+    from . import model  # noqa: PLC0415
+
+    asked = sorted(types) if types else [t.name for t in model.ENTITY_TYPES]
+    out.fields(asked, hit=True)
     text = " ".join(query)
     if not text.strip():
         raise UsageError("empty query", "give a word to look for, e.g. `exo search gvhd`")
     cat = _load(data)
     objs = hit_objects(cat, run(cat, text, types, limit))
     if not objs:
-        _err(f"exo: nothing matches {text[:80]!r}; try fewer or other words")
-        raise typer.Exit(EXIT_NOT_FOUND)
-    types_seen = list(dict.fromkeys(o["type"] for o in objs))
-    out.emit(objs, types_seen, hit=True)
+        _require(objs, f"match for {quoted(text)}; try fewer or other words", out, asked, hit=True)
+    out.emit(objs, asked, hit=True)
 
 
 @app.command()
@@ -367,7 +381,7 @@ def _emit_records(out: Output, cat, ids: list[int], type_name: str) -> None:
     from .render import object_for  # noqa: PLC0415
 
     objs = [object_for(cat.record(i)) for i in ids]
-    _require(objs, f"{model.BY_NAME[type_name].plural} match")
+    _require(objs, f"{model.BY_NAME[type_name].plural} match", out, [type_name])
     out.emit(objs, [type_name])
 
 

@@ -83,7 +83,7 @@ def parse_fields(spec: str | None, types: Sequence[str], hit: bool = False) -> l
     """`--fields a,b,c` checked against the fields of the listed types."""
     if spec is None:
         return None
-    wanted = [f.strip() for f in spec.split(",") if f.strip()]
+    wanted = list(dict.fromkeys(f.strip().lower() for f in spec.split(",") if f.strip()))
     valid = valid_fields(types, hit)
     bad = [f for f in wanted if f not in valid]
     if bad or not wanted:
@@ -121,12 +121,12 @@ def cell_text(obj: dict, name: str, human: bool) -> str:
     return str(value)
 
 
-def columns_for(objs: list[dict], fields: list[str] | None, hit: bool) -> list[str]:
+def columns_for(objs: list[dict], fields: list[str] | None, hit: bool, types: Sequence[str] = ()) -> list[str]:
     if fields:
         return fields
     if hit:
         return list(DEFAULT_COLUMNS["hit"])
-    types = list(dict.fromkeys(o["type"] for o in objs)) or ["study"]
+    types = list(dict.fromkeys(o["type"] for o in objs)) or list(types) or ["study"]
     if len(types) == 1:
         return list(DEFAULT_COLUMNS[types[0]])
     return ["type", "key", "label"]
@@ -143,6 +143,7 @@ def render(
     width: int | None = None,
     title: str | None = None,
     terminal: bool = False,
+    types: Sequence[str] = (),
 ) -> None:
     """Write objects (from `object_for`) in one format.
 
@@ -162,7 +163,7 @@ def render(
         for o in objs:
             out.write(one_line(o["key"]) + "\n")
         return
-    cols = columns_for(objs, fields, hit)
+    cols = columns_for(objs, fields, hit, types)
     if fmt is Format.CSV:
         import csv  # noqa: PLC0415
 
@@ -239,7 +240,14 @@ STYLE = {
 def console(out: TextIO, color: bool, width: int | None = None):
     from rich.console import Console  # noqa: PLC0415
 
-    return Console(
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # NOTE: rich would exit 1 (our "nothing found"); let the CLI end
+            # quietly with 0 as it does for every other format.
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console(
         file=out,
         no_color=not color,
         color_system="auto" if color else None,

@@ -26,7 +26,7 @@ _ALNUM = re.compile(r"[a-z]+|[0-9]+")
 
 WEIGHTS = FIELD_WEIGHTS
 RESCORE = 200  # candidates whose exact-name bonus is worked out
-STOP = frozenset("a an and by for from in into of on or the to with via".split())
+STOP = frozenset("a al an and by et for from in into of on or the to with via".split())
 EXACT_BONUS = 10.0
 MAX_QUERY_WORDS = 12
 MAX_WORD = 40

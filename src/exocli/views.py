@@ -63,12 +63,22 @@ def detail(cat: Catalog, rid: int) -> dict:
             add(f.name if f.name != "topics" else "cited_in", [i for i in (cat.lookup(v, f.link) for v in values) if i is not None])
     # Incoming links.
     incoming = cat.linked_from(rec)
+    if rec["type"] in ("disease", "source", "topic"):
+        # As the filters do, a broader record takes in its narrower ones'
+        # studies (cancer its subtypes, a section its subsections).
+        from .query import descendants  # noqa: PLC0415
+
+        field = {"disease": "diseases", "source": "sources", "topic": "topics"}[rec["type"]]
+        studies = list(incoming.get("studies", []))
+        for k in descendants(cat, rec["type"], rec["key"]):
+            studies += [i for i in cat.tagged(field, k) if cat.type_of(i) == "study"]
+        incoming["studies"] = sorted(set(studies))
+    children = {"topic": "subsections"}.get(rec["type"], "narrower")
     for name, ids in incoming.items():
-        add(name if name != "topics" else "subsections", sorted(ids))
+        add(children if name == "children" else name, sorted(ids))
     out = {"record": rec, "links": links}
     if rec["type"] in ("disease", "source", "topic"):
-        studies = [i for i in incoming.get("studies", [])]
-        out["evidence"] = evidence_summary(cat, studies)
+        out["evidence"] = evidence_summary(cat, incoming["studies"])
     if rec["type"] == "disease":
         # Sources of the studies on this disease, and the companies naming it.
         src = Counter()

@@ -133,7 +133,7 @@ def assert_only_complete_caches(cache: Path) -> None:
     from exocli import cache as cache_mod
 
     for name in cache_files(cache):
-        assert re.fullmatch(r"catalog-[0-9A-Za-z]+\.bin", name), f"stray file in the cache folder: {name}"
+        assert re.fullmatch(r"catalog-[0-9a-f]+-[0-9a-f]+\.bin", name), f"stray file in the cache folder: {name}"
         fp = name[len("catalog-") : -len(".bin")]
         state = cache_mod.read(fp, {"EXO_CACHE_DIR": str(cache)})
         assert state is not None, f"{name} is not a complete cache file"
