@@ -223,6 +223,9 @@ def _md(text: str) -> str:
 # The text a row is about: it keeps its width longest when space is short.
 PRIMARY_COLUMNS = {"title", "label", "name", "expansion", "note", "summary", "focus"}
 
+# Columns whose values are copied whole (keys, DOIs): they give way last.
+WHOLE_COLUMNS = {"key", "doi"}
+
 # Columns kept on one line (short values that read badly when broken).
 SHORT_COLUMNS = {"type", "year", "score", "msc", "glossary", "et_al", "evidence", "kind"}
 
@@ -268,8 +271,12 @@ def column_widths(cells: list[list[str]], cols: list[str], avail: int) -> list[i
         return natural
     floor = []
     for i, c in enumerate(cols):
-        if c in SHORT_COLUMNS or c == "key":
-            floor.append(natural[i] if c != "key" else min(natural[i], 24))
+        if c in SHORT_COLUMNS:
+            floor.append(natural[i])
+        elif c in WHOLE_COLUMNS:
+            # Keys and DOIs are copied from the screen: keep them whole
+            # unless nothing else can give.
+            floor.append(min(natural[i], 40))
         else:
             longest = max([len(w) for row in cells for w in row[i].split()] or [1])
             # Wide enough for a phrase, not just a word: a column of one word
@@ -277,17 +284,20 @@ def column_widths(cells: list[list[str]], cols: list[str], avail: int) -> list[i
             floor.append(max(min(len(c), 12), min(longest, 16), min(natural[i], avail // 5)))
     # Secondary columns (lists, explanations) give way before the main text.
     widths = [
-        n if c in PRIMARY_COLUMNS or c in SHORT_COLUMNS or c == "key" else max(f, min(n, 30))
+        n if c in PRIMARY_COLUMNS or c in SHORT_COLUMNS or c in WHOLE_COLUMNS else max(f, min(n, 30))
         for c, n, f in zip(cols, natural, floor)
     ]
     excess = sum(widths) - avail
-    # Shrink in tiers: lists and explanations first, then the key, then the
-    # main text, each in proportion to what it can give.
+    # Shrink in tiers: lists and explanations first, then the main text, and
+    # keys and DOIs only as a last resort; each in proportion to what it can give.
     tiers = [
-        [i for i, c in enumerate(cols) if c not in PRIMARY_COLUMNS and c not in SHORT_COLUMNS and c != "key"],
-        [i for i, c in enumerate(cols) if c == "key"],
+        [i for i, c in enumerate(cols) if c not in PRIMARY_COLUMNS and c not in SHORT_COLUMNS and c not in WHOLE_COLUMNS],
         [i for i, c in enumerate(cols) if c in PRIMARY_COLUMNS],
+        [i for i, c in enumerate(cols) if c in WHOLE_COLUMNS],
     ]
+    if excess > 0:
+        # Last resort: let even keys and DOIs fold rather than overflow.
+        floor = [f if c not in WHOLE_COLUMNS else min(f, 12) for c, f in zip(cols, floor)]
     for tier in tiers:
         flexible = [i for i in tier if widths[i] > floor[i]]
         while excess > 0 and flexible:
@@ -311,7 +321,7 @@ def _table(objs: list[dict], cols: list[str], out: TextIO, *, color: bool, width
     # NOTE: widths are computed here rather than left to rich, whose
     # shrinking squeezed names to five letters beside a long key column.
     # Between columns: a space of padding each side and the box's separator.
-    widths = column_widths(cells, cols, con.width - 3 * (len(cols) - 1))
+    widths = column_widths(cells, cols, con.width - 3 * (len(cols) - 1) - 1)
     table = Table(box=box.SIMPLE_HEAD, title=Text(title) if title else None, show_edge=False, pad_edge=False)
     for c, w in zip(cols, widths):
         table.add_column(
@@ -323,5 +333,18 @@ def _table(objs: list[dict], cols: list[str], out: TextIO, *, color: bool, width
             justify="right" if c in ("score", "year", "count") else "left",
         )
     for row in cells:
-        table.add_row(*[Text(v) for v in row])
+        table.add_row(*[Text(v if c in SHORT_COLUMNS or c in WHOLE_COLUMNS else _wrap(v, w)) for c, v, w in zip(cols, row, widths)])
     con.print(table)
+
+
+def _wrap(text: str, width: int) -> str:
+    """Wrap at spaces and, failing that, after hyphens (graft-versus-/host),
+    so long compound words break where a reader expects."""
+    import textwrap  # noqa: PLC0415
+
+    if len(text) <= width:
+        return text
+    lines = []
+    for para in text.split("\n"):
+        lines += textwrap.wrap(para, width=max(1, width), break_on_hyphens=True, break_long_words=True) or [""]
+    return "\n".join(lines)
