@@ -311,30 +311,57 @@ def column_widths(cells: list[list[str]], cols: list[str], avail: int) -> list[i
     return widths
 
 
+GAP = "   "  # between columns
+
+
 def _table(objs: list[dict], cols: list[str], out: TextIO, *, color: bool, width: int | None, title: str | None) -> None:
-    from rich import box  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    """A table laid out by exo and drawn with rich's Text and Console.
+
+    NOTE: widths are computed here rather than left to rich's Table, whose
+    shrinking squeezed names to five letters beside a long key column; the
+    layout is then simple enough to draw directly, which also spares
+    importing rich's table machinery on every terminal listing.
+    """
     from rich.text import Text  # noqa: PLC0415
 
     con = console(out, color, width)
     cells = [[printable(cell_text(o, c, True)) for c in cols] for o in objs]
-    # NOTE: widths are computed here rather than left to rich, whose
-    # shrinking squeezed names to five letters beside a long key column.
-    # Between columns: a space of padding each side and the box's separator.
-    widths = column_widths(cells, cols, con.width - 3 * (len(cols) - 1) - 1)
-    table = Table(box=box.SIMPLE_HEAD, title=Text(title) if title else None, show_edge=False, pad_edge=False)
-    for c, w in zip(cols, widths):
-        table.add_column(
-            Text(c),
-            style=STYLE.get(c) if color else None,
-            overflow="fold",
-            width=w,
-            no_wrap=c in SHORT_COLUMNS,
-            justify="right" if c in ("score", "year", "count") else "left",
-        )
+    widths = column_widths(cells, cols, con.width - len(GAP) * (len(cols) - 1) - 1)
+    right = [c in ("score", "year", "count") for c in cols]
+    styles = [STYLE.get(c) if color else None for c in cols]
+
+    def lines_of(c: str, v: str, w: int) -> list[str]:
+        if len(v) <= w and "\n" not in v:
+            return [v]
+        if c in SHORT_COLUMNS or c in WHOLE_COLUMNS:
+            return [v[i : i + w] for i in range(0, len(v), w)] or [""]  # fold, never lose
+        return _wrap(v, w).split("\n")
+
+    text = Text()
+    if title:
+        text.append(title + "\n", style="bold" if color else None)
+    head = [lines_of(c, c, w) for c, w in zip(cols, widths)]
+    _rows_into(text, head, widths, right, ["bold" if color else None] * len(cols))
+    text.append("─" * (sum(widths) + len(GAP) * (len(cols) - 1)) + "\n", style="dim" if color else None)
     for row in cells:
-        table.add_row(*[Text(v if c in SHORT_COLUMNS or c in WHOLE_COLUMNS else _wrap(v, w)) for c, v, w in zip(cols, row, widths)])
-    con.print(table)
+        _rows_into(text, [lines_of(c, v, w) for c, v, w in zip(cols, row, widths)], widths, right, styles)
+    con.print(text, end="", no_wrap=True, overflow="ignore", crop=False, soft_wrap=True)
+
+
+def _rows_into(text, parts: list[list[str]], widths: list[int], right: list[bool], styles: list) -> None:
+    """Append one table row, as many lines tall as its tallest cell."""
+    height = max(len(p) for p in parts)
+    last = len(parts) - 1
+    for n in range(height):
+        line_cells = [(p[n] if n < len(p) else "") for p in parts]
+        # Trailing blank cells are dropped so lines carry no padding at the end.
+        end = max((i for i, v in enumerate(line_cells) if v), default=0)
+        for i, v in enumerate(line_cells[: end + 1]):
+            cell = v.rjust(widths[i]) if right[i] else (v if i == end else v.ljust(widths[i]))
+            text.append(cell, style=styles[i])
+            if i < min(end, last):
+                text.append(GAP)
+        text.append("\n")
 
 
 def _wrap(text: str, width: int) -> str:
