@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TextIO
 
 from . import model
-from .render import Format, cell_text, console, object_for
-from .text import json_text, one_line, printable
+from .render import Format, cell_text, console, object_for, write_json
+from .text import one_line, printable
 from .views import row_studies, summary_line
 
 _SKIP = {"type", "key"}
@@ -32,11 +32,8 @@ def render_detail(
 ) -> None:
     """One record with its links, in any format (``terminal``: neutralise control characters)."""
     rec = d["record"]
-    if fmt is Format.JSON:
-        out.write(json_text(_detail_json(d), indent=2) + "\n")
-        return
-    if fmt is Format.JSONL:
-        out.write(json_text(_detail_json(d)) + "\n")
+    if fmt in (Format.JSON, Format.JSONL):
+        write_json(_detail_json(d), fmt, out)
         return
     if fmt is Format.KEYS:
         out.write(one_line(rec["key"]) + "\n")
@@ -111,12 +108,8 @@ def _detail_panel(d: dict, rows, out: TextIO, *, color: bool, width: int | None)
 
 def render_map(cat, m: dict, objs: list[dict], fmt: Format, out: TextIO, *, color: bool = True, width: int | None = None) -> None:
     """The evidence map as a grid on a terminal, or one object per cell."""
-    if fmt is Format.JSON:
-        out.write(json_text(objs, indent=2) + "\n")
-        return
-    if fmt is Format.JSONL:
-        for o in objs:
-            out.write(json_text(o) + "\n")
+    if fmt in (Format.JSON, Format.JSONL):
+        write_json(objs, fmt, out)
         return
     rows, cols = m["row_keys"], m["col_keys"]
     if fmt is Format.KEYS:
@@ -246,8 +239,7 @@ def _legend(cols, heads) -> str:
 def render_stats(s: dict, fmt: Format, out: TextIO, *, color: bool = True, width: int | None = None) -> None:
     """Counts, a bar chart of studies per year and the top tags."""
     if fmt in (Format.JSON, Format.JSONL):
-        text = json_text(s, indent=2 if fmt is Format.JSON else None)
-        out.write(text + "\n")
+        write_json(s, fmt, out)
         return
     rows: list[tuple[str, str, str]] = []
     for k, v in s["counts"].items():

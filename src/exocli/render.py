@@ -150,14 +150,8 @@ def render(
     ``terminal``: the output is a terminal, so even machine formats get
     control characters from the data neutralised.
     """
-    if fmt in (Format.JSON, Format.JSONL) and fields:
-        objs = [{k: o.get(k) for k in fields} for o in objs]
-    if fmt is Format.JSON:
-        out.write(json_text(objs, indent=2) + "\n")
-        return
-    if fmt is Format.JSONL:
-        for o in objs:
-            out.write(json_text(o) + "\n")
+    if fmt in (Format.JSON, Format.JSONL):
+        write_json([{k: o.get(k) for k in fields} for o in objs] if fields else objs, fmt, out)
         return
     if fmt is Format.KEYS:
         for o in objs:
@@ -210,6 +204,15 @@ def wrap_lines(text: str, width: int, indent: int = 4) -> str:
             else line
         )
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def write_json(data: object, fmt: Format, out: TextIO) -> None:
+    """JSON: the data, indented. JSONL: one line per item of a list, else one line."""
+    if fmt is Format.JSON:
+        out.write(json_text(data, indent=2) + "\n")
+    else:
+        for item in data if isinstance(data, list) else [data]:
+            out.write(json_text(item) + "\n")
 
 
 def _tsv(text: str) -> str:
