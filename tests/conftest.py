@@ -30,7 +30,7 @@ class Run:
         self.exception = result.exception
 
     def __repr__(self) -> str:
-        return f"<exit {self.code}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}>"
+        return f"<exit {self.code}\nstdout:\n{self.stdout[:3000]}\nstderr:\n{self.stderr[:3000]}>"
 
 
 def exo(*args: str, input: str | None = None, env: dict | None = None) -> Run:

@@ -26,20 +26,26 @@ def run_on_pty(args: list[str], columns: int = 100, env: dict | None = None, tim
         [sys.executable, "-m", "exocli", *args], stdin=slave, stdout=slave, stderr=slave, env=full_env, close_fds=True
     )
     os.close(slave)
+    out = drain(master)
+    code = proc.wait(timeout=timeout)
+    return code, out.decode("utf-8", "replace")
+
+
+def drain(master: int) -> bytes:
+    """Everything a pty's program writes until it closes its end; closes ``master``."""
     chunks = []
     while True:
         try:
             data = os.read(master, 65536)
         except OSError as e:
-            if e.errno == errno.EIO:
+            if e.errno == errno.EIO:  # Linux: the other end was closed
                 break
             raise
         if not data:
             break
         chunks.append(data)
     os.close(master)
-    code = proc.wait(timeout=timeout)
-    return code, b"".join(chunks).decode("utf-8", "replace")
+    return b"".join(chunks)
 
 
 def visible(text: str) -> str:

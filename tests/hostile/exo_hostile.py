@@ -10,7 +10,6 @@ EXO_CACHE_DIR and no EXO_DATA_PATH).
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import subprocess
@@ -18,9 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from exocli.cli import app
+from conftest import Run, exo  # noqa: F401 - the in-process runner, shared with the other tests
+from terminal import drain
 
 EXO = [sys.executable, "-m", "exocli"]
 
@@ -83,29 +81,6 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-# -- in-process runs (Typer's CliRunner) -------------------------------------------
-
-
-class Run:
-    def __init__(self, result) -> None:
-        self.stdout = result.stdout
-        self.stderr = result.stderr
-        self.code = result.exit_code
-        self.exception = result.exception
-
-    def __repr__(self) -> str:
-        return f"<exit {self.code}\nstdout:\n{self.stdout[:3000]}\nstderr:\n{self.stderr[:3000]}>"
-
-
-def exo(*args: str, input: str | None = None) -> Run:
-    """`exo ARGS` through CliRunner; any escaping exception fails the test."""
-    result = CliRunner().invoke(app, list(args), input=input, catch_exceptions=True)
-    run = Run(result)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise AssertionError(f"exo {args!r:.300} raised {result.exception!r}\n{run!r}") from result.exception
-    return run
-
-
 # -- real processes ----------------------------------------------------------------
 
 
@@ -154,19 +129,8 @@ def run_on_pty(args: list[str], env: dict, columns: int = 250, timeout: float = 
     full.pop("NO_COLOR", None)
     proc = subprocess.Popen([*EXO, *args], stdin=slave, stdout=slave, stderr=slave, env=full, close_fds=True)
     os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError as e:
-            if e.errno == errno.EIO:
-                break
-            raise
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    return proc.wait(timeout=timeout), b"".join(chunks)
+    out = drain(master)
+    return proc.wait(timeout=timeout), out
 
 
 _SGR = re.compile(rb"\x1b\[[0-9;]*m")
