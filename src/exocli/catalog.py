@@ -498,7 +498,6 @@ class Catalog:
         self._post_off.frombytes(state["post_off"])
         self._postings: memoryview = memoryview(state["postings"]).cast("I")
         self.tags: dict[str, bytes] = state["tags"]
-        self.dirs: list[str] = state["dirs"]
         self._check_shape()
         self._decoded: dict[int, dict] = {}
         self._by_fold: dict[str, list[int]] | None = None
@@ -697,7 +696,7 @@ def _index_entries(rec: dict, labels: dict[tuple[str, str], list[str]]) -> Itera
         yield F_OTHER, str(rec["year"])
 
 
-def build_state(records: list[dict], origins: list[str], dirs: list[Path]) -> dict:
+def build_state(records: list[dict], origins: list[str]) -> dict:
     """The cacheable state of a catalog: keys, blobs and the two indexes.
 
     Consumes ``records``: each is dropped from the list once indexed, so a
@@ -764,7 +763,6 @@ def build_state(records: list[dict], origins: list[str], dirs: list[Path]) -> di
         "post_off": post_off.tobytes(),
         "postings": postings.tobytes(),
         "tags": {t: a.tobytes() for t, a in tags.items()},
-        "dirs": [str(d) for d in dirs],
     }
 
 
@@ -793,7 +791,7 @@ def load(
     gc.disable()  # NOTE: parsing builds millions of small objects, none cyclic garbage
     try:
         records, origins = parse_dirs(dirs, progress)
-        state = build_state(records, origins, dirs)
+        state = build_state(records, origins)
         del records
     finally:
         if enabled:

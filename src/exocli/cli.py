@@ -196,12 +196,6 @@ class Output:
 
         return parse_fields(self.fields_spec, types, hit)
 
-    @property
-    def human(self) -> bool:
-        from .render import Format  # noqa: PLC0415
-
-        return self.format is Format.TABLE
-
     def emit(self, objs: list[dict], types, *, hit: bool = False, title: str | None = None) -> None:
         from .render import render  # noqa: PLC0415
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from . import model
 from .catalog import FIELD_WEIGHTS, Catalog
-from .text import compact, fold, words
+from .text import compact, fold, key_words, words
 
 _ALNUM = re.compile(r"[a-z]+|[0-9]+")
 
@@ -240,7 +240,7 @@ def explain(cat: Catalog, rec: dict, matched_words: list[str]) -> list[str]:
 
 
 def _field_holding(cat: Catalog, et: model.EntityType, rec: dict, w: str) -> str | None:
-    if w in words(rec["key"]) or w == compact(rec["key"]) or w in _key_parts(rec["key"]):
+    if w in words(rec["key"]) or w in key_words(rec["key"]):
         return f"key: {rec['key']}"
     order = [et.label_field] + [f.name for f in et.fields if f.name != et.label_field]
     for name in order:
@@ -276,12 +276,6 @@ def _wordset(text: str) -> set[str]:
         if not (w.isalpha() or w.isdigit()):
             out.update(_ALNUM.findall(w))
     return out
-
-
-def _key_parts(key: str) -> list[str]:
-    from .text import key_words  # noqa: PLC0415
-
-    return key_words(key)
 
 
 def _clip(text: str, word: str, width: int = 60) -> str:

@@ -234,7 +234,7 @@ def test_loader_whatever_validates_can_be_indexed_and_searched(entries, query):
             return
         try:
             keys = [r["key"] for r in records]  # build_state consumes the records
-            cat = Catalog(build_state(records, origins, [folder]))
+            cat = Catalog(build_state(records, origins))
             assert len(cat) == len(keys)
             for i in range(len(cat)):
                 assert cat.record(i)["key"] == keys[i]
