@@ -12,7 +12,7 @@ import unicodedata
 import pytest
 
 from exocli import model
-from exocli.catalog import parse_dirs
+from exocli.loader import parse_dirs
 
 from conftest import data_dir
 

@@ -13,7 +13,11 @@ _GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa",
     "λ": "lambda", "μ": "mu", "σ": "sigma", "τ": "tau", "ω": "omega",
 }
-_WORD = re.compile(r"[0-9a-z]+")
+# NOTE: any script's letters and digits make words (幹細胞 is one), as in
+# the store's tokenizer; underscores do not.
+_WORD = re.compile(r"[^\W_]+")
+_MIXED = re.compile(r"\b(?=[a-z]*[0-9])(?=[0-9]*[a-z])[0-9a-z]+\b")
+_LETTERS = re.compile(r"[a-z]{2,}")
 _KEY_SPLIT = re.compile(r"[a-z]+|[0-9]+")
 
 
@@ -38,6 +42,11 @@ def key_words(key: str) -> list[str]:
     # The letter runs only: a key's digits are its year, indexed on its own.
     parts = [p for p in _KEY_SPLIT.findall(whole) if p.isalpha()]
     return [whole] + [p for p in parts if p != whole]
+
+
+def letter_runs(folded: str) -> list[str]:
+    """The letter runs of mixed words in a folded text (misev2018 -> misev)."""
+    return [r for m in _MIXED.findall(folded) for r in _LETTERS.findall(m)]
 
 
 def compact(text: str) -> str:

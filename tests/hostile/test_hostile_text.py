@@ -160,6 +160,9 @@ def test_hostile_data_folder_name_never_reaches_the_terminal_raw(tmp_path):
     assert not raw_escapes(raw), raw[:400]
     (folder / "studies.toml").write_text("[A2020]\ntitle = 1\n", encoding="utf-8")
     code, raw = run_on_pty(["studies"], env)
+    assert code == 0 and b"warning" in raw, raw  # the bad record is left out, with a warning
+    assert not raw_escapes(raw), raw[:400]
+    code, raw = run_on_pty(["validate", str(folder)], env)
     assert code == 2, raw
     assert not raw_escapes(raw), raw[:400]
 

@@ -8,6 +8,7 @@ partial cache file behind.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -83,7 +84,8 @@ def test_head_1_ends_quietly_when_output_outgrows_the_pipe(tmp_path, warm_big, a
     meets a closed pipe (EPIPE)."""
     code, out, err = head_1(args, warm_big, tmp_path)
     assert code == 0, err
-    assert err == b"", err
+    # Quiet: at most the note that more hits were found than shown.
+    assert err == b"" or re.fullmatch(rb"exo: \d+ of [\d,]+ shown; use -n to see more\n", err), err
     assert out.count(b"\n") == 1, out
 
 
@@ -158,7 +160,7 @@ def test_ctrl_c_during_a_long_first_parse(tmp_path, huge_data):
     assert b"Traceback" not in p.stderr and b"KeyboardInterrupt" not in p.stderr, p.stderr
     assert b"Aborted" not in p.stderr, p.stderr
     assert p.stdout == b""
-    assert not [n for n in cache_files(cache) if not n.endswith(".bin")], cache_files(cache)
+    assert not [n for n in cache_files(cache) if not n.endswith(".sqlite3")], cache_files(cache)
     assert_only_complete_caches(cache)
 
 
@@ -240,7 +242,7 @@ def test_sigpipe_default_disposition_does_not_change_exit(warm_big):
 def test_ctrl_c_during_the_cache_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     """Deterministic: Ctrl-C arrives exactly while the cache file is being put in
     place. The interrupt goes through, and no temporary or partial file stays."""
-    from exocli import cache as cache_mod
+    from exocli import store as cache_mod
     from exocli.catalog import load
 
     cache = tmp_path / "cache"
