@@ -400,7 +400,11 @@ def _emit_records(out: Output, cat, ids: list[int], type_name: str) -> None:
     from . import model  # noqa: PLC0415
     from .render import object_for  # noqa: PLC0415
 
-    objs = [object_for(cat.record(i)) for i in ids]
+    if out.format.value == "keys" and not out.fields_spec:
+        # NOTE: keys come from the index; no record is decoded.
+        objs = [{"type": type_name, "key": k} for k in cat.key_list(ids)]
+    else:
+        objs = [object_for(cat.record(i)) for i in ids]
     _require(objs, f"{model.BY_NAME[type_name].plural} match", out, [type_name])
     out.emit(objs, [type_name])
 

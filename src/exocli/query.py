@@ -59,9 +59,18 @@ SYNONYMS = {
 }
 
 
+_RUNS = re.compile(r"[0-9]+|[^\W\d_]+")
+
+
 def norm_words(text: str) -> list[str]:
-    """The words of a text with synonymous spellings made one."""
-    return [SYNONYMS.get(w, w) for w in words(text)]
+    """The words of a text with synonymous spellings made one, and mixed words
+    in their letter and digit runs (mir21 -> mir 21, Wnt4 -> wnt 4), so a value
+    is found however it is punctuated."""
+    out = []
+    for w in words(text):
+        for part in _RUNS.findall(w) if not (w.isalpha() or w.isdigit()) else [w]:
+            out.append(SYNONYMS.get(part, part))
+    return out
 
 
 def resolve_names(what: str, value: str, candidates: list[tuple[str, list[str]]]) -> Resolution:
@@ -185,7 +194,7 @@ VALUED = {"mechanism": "mechanisms", "evidence": "evidence", "kind": "kind"}
 
 def filter_studies(cat: Catalog, flt: StudyFilter) -> tuple[list[int], list[Resolution]]:
     """Ids of studies passing every filter (values of one filter OR, filters AND)."""
-    ids = set(cat.ids("study"))
+    ids: set[int] | None = None  # NOTE: all studies, built only if no filter narrows them
     notes: list[Resolution] = []
     groups = [
         ("disease", flt.diseases),
@@ -210,11 +219,13 @@ def filter_studies(cat: Catalog, flt: StudyFilter) -> tuple[list[int], list[Reso
                         allowed.update(cat.tagged(LINKED[what], k))
                 else:
                     allowed.update(cat.tagged(VALUED[what], key))
-        ids &= allowed
+        ids = allowed if ids is None else ids & allowed
     if flt.years:
-        ranges = [parse_years(v) for v in flt.years]
-        ids = {i for i in ids if any(lo <= cat.years[i] <= hi for lo, hi in ranges)}
-    return sorted(ids), notes
+        in_years: set[int] = set()
+        for lo, hi in (parse_years(v) for v in flt.years):
+            in_years |= cat.years_between(lo, hi)
+        ids = in_years if ids is None else ids & in_years
+    return sorted(set(cat.ids("study")) if ids is None else ids), notes
 
 
 def descendants(cat: Catalog, type_name: str, key: str) -> list[str]:

@@ -41,6 +41,7 @@ COMMON = 20_000  # a term in more records than this is not read posting by posti
 EXACT_BONUS = 10.0  # the query is (most of) the record's name
 PHRASE_BONUS = 6.0  # two query words stand together in one field
 TYPE_BONUS = 8.0  # the query names the kind of record it wants
+NAMED_BONUS = 15.0  # ... and one of its words is that record's name ("what does GMP mean")
 MIN_SCORE = 45.0  # a hit below this is shown only when nothing scores better
 FUZZY_CUTOFF = 75  # rapidfuzz ratio for a likely typo (gvdh -> gvhd)
 FUZZY_CHANGED_LETTER = 80  # below this only a swap of letters counts (milk is not mild)
@@ -126,11 +127,21 @@ class Reading:
         return "".join(self.words)
 
 
-def read_query(query: str) -> Reading:
-    """The words of a query worth matching (folded, filler dropped, bounded)."""
+def read_query(query: str, stem=None) -> Reading:
+    """The words of a query worth matching (folded, filler dropped, bounded).
+
+    With ``stem`` (a function from words to their stems), a misspelt or
+    inflected filler word ("companys") is known by its stem too.
+    """
     ws = [w[:MAX_WORD] for w in words(query[:2000])]
-    hints = {t for t, names in TYPE_HINTS.items() if names.intersection(ws)}
-    kept = [w for w in ws if w not in STOP and w not in FILLER]
+    roles = {w: w for w in ws}
+    if stem is not None and ws:
+        known = _filler_stems(stem)
+        for w, st in zip(ws, stem(ws)):
+            if w not in FILLER and st in known:
+                roles[w] = known[st]
+    hints = {t for t, names in TYPE_HINTS.items() if names.intersection(roles.values())}
+    kept = [w for w in ws if w not in STOP and roles[w] not in FILLER]
     if not kept:
         # NOTE: a query of filler alone ("review", "companies") means itself.
         kept = [w for w in ws if w not in STOP] or ws
@@ -138,9 +149,34 @@ def read_query(query: str) -> Reading:
     return Reading(list(dict.fromkeys(kept))[:MAX_QUERY_WORDS], hints)
 
 
+_FILLER_STEMS: dict[str, str] = {}
+
+
+# Filler words whose stems are theirs alone, so a misspelling is known by it.
+STEMMED_FILLER = ("company", "companies", "study", "studies", "paper", "papers", "abbreviation",
+                  "abbreviations", "acronym", "acronyms", "section", "sections", "article", "articles")
+
+
+def _filler_stems(stem) -> dict[str, str]:
+    """Stem -> filler word (companys -> companies)."""
+    if not _FILLER_STEMS:
+        names = list(STEMMED_FILLER)
+        for w, st in zip(names, stem(names)):
+            _FILLER_STEMS.setdefault(st, w)
+    return _FILLER_STEMS
+
+
 def query_words(query: str) -> list[str]:
     """The content words of a query."""
     return read_query(query).words
+
+
+def _stems(cat: Catalog, ws: list[str]) -> list[str]:
+    """The index term of each word (words are single tokens already)."""
+    stems = cat.tokenize(" ".join(ws))
+    if len(stems) != len(ws):
+        stems = [(cat.tokenize(w) or [w])[0] for w in ws]
+    return stems
 
 
 @dataclass
@@ -199,12 +235,10 @@ def search(
             hits = Hits(Hit(i, 100.0, [f"doi: {cat.record(i).get('doi')}"]) for i in ids)
             hits.total = len(hits)
             return hits
-    reading = read_query(query)
+    reading = read_query(query, lambda ws: _stems(cat, ws))
     if not reading.words:
         return Hits()
-    stems = cat.tokenize(" ".join(reading.words))
-    if len(stems) != len(reading.words):
-        stems = [(cat.tokenize(w) or [w])[0] for w in reading.words]
+    stems = _stems(cat, reading.words)
     terms: list[_Term] = []
     total_docs = max(1, len(cat))
     for w, s in zip(reading.words, stems):
@@ -321,12 +355,25 @@ def _score(cat: Catalog, terms: list[_Term], reading: Reading, best: dict, place
     whole = reading.whole
     typo = any(t.variants.get(t.stem) is None for t in terms)
     for s, rid in base[:RESCORE]:
-        s += EXACT_BONUS * _coverage(cat, rid, whole, typo)
+        s += EXACT_BONUS * _coverage(cat, rid, whole, typo, reading.words)
         s += _phrase_bonus(places.get(rid), len(terms))
         if codes and cat.types[rid] in codes:
             s += TYPE_BONUS
+            if _named_by_a_word(cat, rid, reading.words):
+                s += NAMED_BONUS
         head.append((s, rid))
     return [(s, rid) for s, rid in head + base[RESCORE:] if s >= min_score]
+
+
+def _named_by_a_word(cat: Catalog, rid: int, query_words: list[str]) -> bool:
+    """Whether one query word is the record's key, abbreviation, name or alias."""
+    rec = cat.record(rid)
+    names = {compact(rec["key"])}
+    for name in ("name", "abbreviation"):
+        if isinstance(rec.get(name), str):
+            names.add(compact(rec[name]))
+    names.update(compact(a) for a in rec.get("aliases") or ())
+    return any(w in names for w in query_words)
 
 
 def _phrase_bonus(where: dict[int, set[tuple[int, int]]] | None, n: int) -> float:
@@ -350,13 +397,14 @@ def _doi_in(query: str) -> str | None:
     return m.group(1).casefold() if m else None
 
 
-def _coverage(cat: Catalog, rid: int, whole: str, typo: bool = False) -> float:
+def _coverage(cat: Catalog, rid: int, whole: str, typo: bool = False, query_words: list[str] = ()) -> float:
     """How much of the record's key, name or an alias the query's content is (0-1).
 
     1 when the query is exactly a name ("gvhd", "what is gvhd", "type 2
     diabetes"); a share when it is part of one ("graft versus host" of
     "graft-versus-host disease"), so the thing named outranks texts that
-    merely mention it.
+    merely mention it. A name spelt out by two or more consecutive words of
+    the query ("exosomes isolated from body fluids") counts a quarter to a half.
     """
     if not whole:
         return 0.0
@@ -372,10 +420,18 @@ def _coverage(cat: Catalog, rid: int, whole: str, typo: bool = False) -> float:
     fuzzy = None
     if typo:
         from rapidfuzz import fuzz as fuzzy
+    runs = {
+        "".join(query_words[i:j])
+        for i in range(len(query_words))
+        for j in range(i + 1, len(query_words) + 1)
+        if 2 <= j - i < len(query_words)
+    }
     for nm in names:
         c = compact(nm)
         if c and whole in c:
             best = max(best, len(whole) / len(c))
+        elif len(c) >= 3 and c in runs:
+            best = max(best, 0.25 + 0.25 * len(c) / len(whole))
         elif c and fuzzy is not None and len(whole) >= 5:
             r = fuzzy.ratio(whole, c)
             if r >= 88:
