@@ -194,34 +194,60 @@ class _Pieces:
         self.repeated = False
         self.done = 0
 
+    # Only two things matter to where a cut may go: lines starting with "["
+    # and triple quotes (which open and close multi-line strings); the
+    # scanner looks at nothing else, so a big file is cut at C speed.
+    _TOKENS = re.compile(rb'"""|\'\'\'|^[ \t]*\[[^\n]*\n?', re.M)
+    BLOCK = 1 << 20
+
     def __iter__(self) -> Iterator[tuple[bytes, int]]:
-        buf: list[bytes] = []
-        length = 0
-        line_no = 1
+        pending = b""  # the current piece so far
         start_line = 1
         in_string: bytes | None = None
-        for line in self.f:  # binary mode: splits on b"\n" only
-            if in_string is None and line.lstrip()[:1] == b"[":
-                m = _HEADER.fullmatch(line)
-                if m and b"." not in m.group(1):
-                    name = m.group(1)
-                    if name in self.names:
-                        self.repeated = True
-                    self.names.add(name)
-                    if length >= self.size:
-                        yield b"".join(buf), start_line
-                        self.done += length
-                        buf, length, start_line = [], 0, line_no
-            for quote in (b'"""', b"'''"):
-                n = line.count(quote)
-                if n % 2 and (in_string is None or in_string == quote):
-                    in_string = None if in_string == quote else quote
-            buf.append(line)
-            length += len(line)
-            line_no += 1
-        if buf:
-            yield b"".join(buf), start_line
-            self.done += length
+        while True:
+            block = self.f.read(self.BLOCK)
+            if block:
+                block += self.f.readline()  # end on a line break, as TOML counts lines
+            if not block:
+                break
+            buf = pending + block
+            base = len(pending)
+            cut_from = 0
+            for m in self._TOKENS.finditer(buf, base):
+                tok = m.group()
+                if tok in (b'"""', b"\'\'\'"):
+                    if in_string is None:
+                        in_string = tok
+                    elif in_string == tok:
+                        in_string = None
+                    continue
+                if in_string is not None:
+                    # a header-looking line inside a string; its quotes still count
+                    for q in re.findall(rb'"""|\'\'\'', tok):
+                        if in_string is None or in_string == q:
+                            in_string = None if in_string == q else q
+                    continue
+                h = _HEADER.fullmatch(tok)
+                if not h or b"." in h.group(1):
+                    for q in re.findall(rb'"""|\'\'\'', tok):
+                        if in_string is None or in_string == q:
+                            in_string = None if in_string == q else q
+                    continue
+                name = h.group(1)
+                if name in self.names:
+                    self.repeated = True
+                self.names.add(name)
+                at = m.start()
+                if at - cut_from >= self.size:
+                    piece = buf[cut_from:at]
+                    yield piece, start_line
+                    self.done += len(piece)
+                    start_line += piece.count(b"\n")
+                    cut_from = at
+            pending = buf[cut_from:]
+        if pending:
+            yield pending, start_line
+            self.done += len(pending)
 
 
 # --------------------------------------------------------------------------
@@ -306,6 +332,11 @@ def _what(value: object) -> str:
     return f"a plain value ({type(value).__name__})"
 
 
+_FIELDS = {et.name: {f.name: f for f in et.fields} for et in ENTITY_TYPES}
+_REQUIRED = {et.name: tuple(f for f in et.fields if f.required) for et in ENTITY_TYPES}
+_LINKS = {et.name: tuple(f for f in et.fields if f.link) for et in ENTITY_TYPES}
+
+
 def check_record(et: EntityType, key: str, raw: object, path: Path, problems: list[Problem], where: _Locator) -> tuple[dict | None, bool]:
     """The record with its valid fields, and whether it had no problem.
 
@@ -329,8 +360,9 @@ def check_record(et: EntityType, key: str, raw: object, path: Path, problems: li
         return None, False
     rec: dict = {"type": et.name, "key": key}
     ok = True
+    known = _FIELDS[et.name]
     for name, value in raw.items():
-        f = et.field(name)
+        f = known.get(name)
         if f is None:
             close = close_matches(name, et.field_names, 1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -362,9 +394,7 @@ def check_record(et: EntityType, key: str, raw: object, path: Path, problems: li
                     problem(f"{quoted(v, 60)} is not allowed{hint}; choose from: {', '.join(f.choices)}", name)
                     ok = False
         rec[name] = value
-    for f in et.fields:
-        if not f.required:
-            continue
+    for f in _REQUIRED[et.name]:
         if f.name not in raw:
             problem(f"missing required field {f.name!r}", f.name)
             ok = False
@@ -635,8 +665,8 @@ class Reader:
         """Canonicalise a record's links (any letter case) and check they resolve."""
         et = model.BY_NAME[rec["type"]]
         ok = True
-        for f in et.fields:
-            if not f.link or f.name not in rec:
+        for f in _LINKS[et.name]:
+            if f.name not in rec:
                 continue
             single = not isinstance(rec[f.name], list)
             values = [rec[f.name]] if single else rec[f.name]

