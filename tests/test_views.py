@@ -87,7 +87,11 @@ def test_stats_numbers(studies):
     assert s["years"] == {str(y): n for y, n in sorted(Counter(x["year"] for x in studies).items())}
     top = Counter(d for x in studies for d in x["diseases"]).most_common(1)[0]
     assert s["top_diseases"][0]["count"] == top[1]
-    assert sum(s["evidence"].values()) == sum(1 for x in studies if x["evidence"])
+    # Every study is counted once, those with no evidence level as "not stated".
+    assert s["evidence"] == {
+        k: n for k, n in Counter(x["evidence"] or "not stated" for x in studies).items()
+    }
+    assert sum(s["evidence"].values()) == 114
     assert s["company_areas"]["diagnostics"] == len(json.loads(exo("companies", "--area", "diagnostics", "--json").stdout))
 
 
@@ -95,9 +99,9 @@ def test_show_summarises_the_evidence(studies):
     d = json.loads(exo("show", "gvhd", "--json").stdout)
     tagged = [x for x in studies if "gvhd" in x["diseases"]]
     assert d["evidence_summary"]["studies"] == len(tagged)
-    assert d["evidence_summary"]["evidence"] == dict(Counter(x["evidence"] for x in tagged))
+    assert d["evidence_summary"]["evidence"] == dict(Counter(x["evidence"] or "not stated" for x in tagged))
     assert d["evidence_summary"]["years"] == [min(x["year"] for x in tagged), max(x["year"] for x in tagged)]
     line = [l for l in exo("show", "gvhd").stdout.splitlines() if l.startswith("evidence summary")][0]
-    assert line == "evidence summary\t4 studies (3 animal, 1 clinical), 2014-2018"
+    assert line == "evidence summary\t4 studies (1 animal, 1 clinical, 2 not stated), 2014-2018"
     src = json.loads(exo("show", "bmsc", "--json").stdout)
     assert src["evidence_summary"]["studies"] == sum(1 for x in studies if "bmsc" in x["sources"])

@@ -15,9 +15,9 @@ from .errors import UsageError, quoted
 def evidence_summary(cat: Catalog, study_ids: list[int]) -> dict:
     """How many studies, at which evidence levels, over which years."""
     recs = [cat.record(i) for i in study_ids]
-    levels = Counter(r.get("evidence") or "unrated" for r in recs)
+    levels = Counter(r.get("evidence") or model.NOT_STATED for r in recs)
     years = sorted(r["year"] for r in recs if isinstance(r.get("year"), int))
-    order = [e.value for e in model.Evidence] + ["unrated"]
+    order = [e.value for e in model.Evidence] + [model.NOT_STATED]
     return {
         "studies": len(recs),
         "evidence": {k: levels[k] for k in order if levels.get(k)},
@@ -110,10 +110,11 @@ def _axis_values(cat: Catalog, rec: dict, axis: str) -> list[str]:
         return list(dict.fromkeys(cats))
     if axis == "topic":
         return list(rec.get("topics") or ())
+    # A study with no evidence level or kind is counted, as "not stated".
     if axis == "evidence":
-        return [rec["evidence"]] if rec.get("evidence") else []
+        return [rec.get("evidence") or model.NOT_STATED]
     if axis == "kind":
-        return [rec["kind"]] if rec.get("kind") else []
+        return [rec.get("kind") or model.NOT_STATED]
     if axis == "year":
         return [str(rec["year"])] if rec.get("year") else []
     raise UsageError(f"unknown axis {quoted(axis)}", "choose from: " + ", ".join(AXES))
@@ -123,9 +124,9 @@ def _axis_order(cat: Catalog, axis: str, seen: set[str]) -> list[str]:
     if axis == "category":
         base = [c.value for c in model.Category]
     elif axis == "evidence":
-        base = [e.value for e in model.Evidence]
+        base = [e.value for e in model.Evidence] + [model.NOT_STATED]
     elif axis == "kind":
-        base = [k.value for k in model.Kind]
+        base = [k.value for k in model.Kind] + [model.NOT_STATED]
     elif axis in ("source", "disease", "topic"):
         base = [cat.keys[i] for i in cat.ids(axis)]
     else:
@@ -204,8 +205,7 @@ def stats(cat: Catalog, top: int = 10) -> dict:
         rec = cat.record(i)
         diseases.update(rec.get("diseases") or ())
         sources.update(rec.get("sources") or ())
-        if rec.get("evidence"):
-            evidence[rec["evidence"]] += 1
+        evidence[rec.get("evidence") or model.NOT_STATED] += 1
     areas = Counter()
     for i in cat.ids("company"):
         areas.update(cat.record(i).get("areas") or ())
@@ -222,6 +222,6 @@ def stats(cat: Catalog, top: int = 10) -> dict:
         "years": {str(y): years[y] for y in sorted(years)},
         "top_diseases": named(diseases, "disease"),
         "top_sources": named(sources, "source"),
-        "evidence": {e.value: evidence[e.value] for e in model.Evidence if evidence.get(e.value)},
+        "evidence": {e: evidence[e] for e in [*(x.value for x in model.Evidence), model.NOT_STATED] if evidence.get(e)},
         "company_areas": {a.value: areas[a.value] for a in model.Area if areas.get(a.value)},
     }

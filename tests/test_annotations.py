@@ -1,0 +1,119 @@
+"""The annotations of the knowledge base: each rests on words the review or a title prints.
+
+These are the rules a machine can check: every evidence level and model
+quotes its basis, and the quoted words are really there; every mechanism a
+study's note names is tagged; the vocabulary keeps one meaning per word.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import data_dir, seed_path
+from exocli import model
+from exocli.catalog import parse_dirs
+
+SEED = seed_path()
+BASIS = re.compile(model.EVIDENCE_BASIS_PATTERN)
+
+
+@pytest.fixture(scope="module")
+def records() -> dict[str, dict[str, dict]]:
+    recs, _ = parse_dirs([data_dir()])
+    by: dict[str, dict[str, dict]] = {}
+    for r in recs:
+        by.setdefault(r["type"], {})[r["key"]] = r
+    return by
+
+
+@pytest.fixture(scope="module")
+def studies(records) -> dict[str, dict]:
+    return records["study"]
+
+
+def review_body() -> str:
+    """The review's text without its reference list, as one line (italics and line breaks undone)."""
+    lines = SEED.read_text("utf-8").splitlines()
+    start = lines.index("REFERENCES")
+    body = " ".join(l for i, l in enumerate(lines) if not (i >= start and (l.startswith("- ") or l == "REFERENCES")))
+    return re.sub(r"\s+", " ", body.replace("*", ""))
+
+
+# ---------------------------------------------------------------------------
+# Evidence and model
+
+
+def test_the_schema_has_the_basis_field():
+    f = model.STUDY.field("evidence_basis")
+    assert f is not None and f.kind == "str" and f.pattern and f.form
+    assert BASIS.fullmatch('title: "in APP/PS1 mice"')
+    assert BASIS.fullmatch('review: "lung cancer cell line A549"; a cell line')
+    for bad in ("title: in mice", 'abstract: "in mice"', 'title: "in mice";', 'title: ""', "mice"):
+        assert not BASIS.fullmatch(bad), bad
+
+
+def test_every_evidence_and_model_value_has_a_basis(studies):
+    missing = [k for k, s in studies.items() if (s.get("evidence") or s.get("model")) and not s.get("evidence_basis")]
+    assert missing == []
+    idle = [k for k, s in studies.items() if s.get("evidence_basis") and not (s.get("evidence") or s.get("model"))]
+    assert idle == []
+    for k, s in studies.items():
+        if "evidence_basis" in s:
+            assert BASIS.fullmatch(s["evidence_basis"]), (k, s["evidence_basis"])
+
+
+def test_a_title_basis_quotes_the_title(studies):
+    for k, s in studies.items():
+        m = BASIS.fullmatch(s.get("evidence_basis") or "")
+        if m and m.group(1) == "title":
+            words = m.group(0).split('"')[1]
+            assert words in s["title"], (k, words)
+
+
+@pytest.mark.skipif(SEED is None, reason="the review text is not beside the project")
+def test_a_review_basis_quotes_the_review(studies):
+    body = review_body()
+    quoted = 0
+    for k, s in studies.items():
+        m = BASIS.fullmatch(s.get("evidence_basis") or "")
+        if m and m.group(1) == "review":
+            words = m.group(0).split('"')[1]
+            assert words in body, (k, words)
+            quoted += 1
+    assert quoted >= 5
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        # in-vitro where the title names a body: bone marrow, tumour growth,
+        # imaging and therapy, clinical-grade testing, resolution of
+        # inflammation, a therapeutic effect
+        "Bliss2016", "Dong2018", "Fan2019b", "Mendt2018", "Ti2015", "Zhang2019",
+        # animal where neither text names an organism
+        "Lai2010", "Lai2018", "Lv2019", "Majer2019", "Rodrigues2019",
+        # a result in a disease with no organism named: animals or patients
+        "Bier2018", "Bruno2009", "Chen2019a", "Cosenza2018", "deAraujoFarias2018",
+        "Drommelschmidt2017", "Fang2020", "Fujii2018", "Ibrahim2014", "Khan2015",
+    ],
+)
+def test_levels_the_words_do_not_decide_are_not_stated(studies, key):
+    s = studies[key]
+    assert "evidence" not in s and "model" not in s and "evidence_basis" not in s
+
+
+def test_a_kind_nothing_states_is_left_unset(studies):
+    assert "kind" not in studies["Fan2019b"]
+    for k, s in studies.items():
+        if "kind" in s:
+            assert s["kind"] in {e.value for e in model.Kind}, k
+
+
+def test_levels_the_words_name_are_kept(studies):
+    assert studies["Cui2018"]["evidence"] == "animal" and studies["Cui2018"]["model"] == ["mouse"]
+    assert studies["Vonk2018"]["evidence"] == "in-vitro"
+    assert studies["Kim2012"]["evidence"] == "human"
+    assert studies["Kordelas2014"]["evidence"] == "clinical"
+    assert studies["Gurunathan2019"]["evidence"] == "review"
