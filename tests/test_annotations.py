@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from conftest import data_dir, seed_path
+from conftest import data_dir, exo, seed_path
 from exocli import model
 from exocli.catalog import parse_dirs
 
@@ -117,3 +117,93 @@ def test_levels_the_words_name_are_kept(studies):
     assert studies["Kim2012"]["evidence"] == "human"
     assert studies["Kordelas2014"]["evidence"] == "clinical"
     assert studies["Gurunathan2019"]["evidence"] == "review"
+
+
+# ---------------------------------------------------------------------------
+# Mechanisms
+
+# Words of a note that name a mechanism, and what a tag of that study must then
+# hold (a regular expression, matched in any letter case).
+NAMED = [
+    (r"\bmiR-\d+[a-z]?(?:-\dp)?", None),  # the miRNA itself
+    (r"\bmicroRNAs?\b|\bmiRNAs?\b", r"microRNA|^miR-|let-7"),
+    (r"\bsiRNAs?\b", r"siRNA"),
+    (r"\blncRNA\b", r"."),
+    (r"\bmRNAs?\b", r"mRNA"),
+    (r"\bTregs?\b|regulatory T cell", r"^Treg$"),
+    (r"\bTh1\b|\bTh17\b", r"Th1/Th17"),
+    (r"\bnaive T\b", r"naive T"),
+    (r"\beffector T\b", r"effector T"),
+    (r"\bM[12]\b|polari[sz]", r"polarization"),
+    (r"\bmonocytes?\b", r"monocyte"),
+    (r"\bIL-\d+", None),  # the interleukin itself
+    (r"\bTGF-beta", r"TGF-beta"),
+    (r"\bWnt", r"Wnt"),
+    (r"\bNF-kB\b", r"NF-kB"),
+    (r"\bgrowth factors?\b", r"growth factors"),
+    (r"\bpathways?\b|\bsignal(?:l)?ing\b|\baxis\b|\binflammasome\b", r"."),
+]
+
+
+def _named_in(note: str) -> list[tuple[str, str]]:
+    """(word, pattern a tag must match) for every mechanism word of a note."""
+    out = []
+    for word_re, tag_re in NAMED:
+        for m in re.finditer(word_re, note, re.IGNORECASE):
+            word = m.group(0)
+            if tag_re is None:
+                # A named miRNA or interleukin is tagged by its own name
+                # (IL-12p70 as IL-12, miR-21 also as miR-21-5p).
+                tag_re = "^" + re.escape(word)
+            out.append((word, tag_re))
+    return out
+
+
+def test_every_mechanism_a_note_names_is_tagged(studies):
+    missing = []
+    for k, s in studies.items():
+        tags = s.get("mechanisms") or []
+        for word, tag_re in _named_in(s.get("note", "")):
+            if not any(re.search(tag_re, t, re.IGNORECASE) for t in tags):
+                missing.append((k, word, tags))
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    "key, tag",
+    [
+        ("Fujii2018", "naive T cells"),
+        ("Cosenza2018", "Treg"),
+        ("Kordelas2014", "Treg"),
+        ("Lai2018", "Treg"),
+        ("Moon2019", "microRNA"),
+        ("Yao2019", "microRNA"),
+        ("Ullah2019", "microRNA"),
+        ("Ratajczak2006", "mRNA transfer"),
+        ("Ratajczak2006", "growth factors"),
+        ("Mansouri2019", "monocyte phenotypes"),
+    ],
+)
+def test_mechanisms_the_review_names_are_tagged(studies, key, tag):
+    assert tag in studies[key]["mechanisms"]
+
+
+def test_a_mechanism_is_spelled_one_way(studies):
+    spellings: dict[str, set[str]] = {}
+    for s in studies.values():
+        for t in s.get("mechanisms") or ():
+            folded = re.sub(r"[^a-z0-9]", "", t.lower().replace("β", "beta").replace("κ", "k"))
+            spellings.setdefault(folded, set()).add(t)
+    assert {k: v for k, v in spellings.items() if len(v) > 1} == {}
+
+
+def test_the_mechanism_filter_finds_what_the_notes_say():
+    def keys(*args):
+        r = exo("studies", *args, "-o", "keys", "-q")
+        assert r.code == 0, r
+        return set(r.stdout.split())
+
+    assert keys("--mechanism", "naive T cells") == {"Fujii2018"}
+    assert {"Moon2019", "Yao2019", "Ullah2019", "OBrien2018"} <= keys("--mechanism", "microRNA")
+    assert {"Cosenza2018", "Kordelas2014", "Lai2018", "Fujii2018"} <= keys("--mechanism", "Treg")
+    assert keys("--mechanism", "monocyte") == {"Mansouri2019", "Zhang2018"}
