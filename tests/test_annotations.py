@@ -207,3 +207,59 @@ def test_the_mechanism_filter_finds_what_the_notes_say():
     assert {"Moon2019", "Yao2019", "Ullah2019", "OBrien2018"} <= keys("--mechanism", "microRNA")
     assert {"Cosenza2018", "Kordelas2014", "Lai2018", "Fujii2018"} <= keys("--mechanism", "Treg")
     assert keys("--mechanism", "monocyte") == {"Mansouri2019", "Zhang2018"}
+
+
+# ---------------------------------------------------------------------------
+# Vocabulary
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[^a-z0-9+]", "", text.casefold())
+
+
+def test_no_alias_is_a_product_name(records):
+    products = {_fold(p): p for c in records["company"].values() for p in c.get("products") or ()}
+    clashes = [
+        (t, k, a)
+        for t in ("disease", "source")
+        for k, r in records[t].items()
+        for a in r.get("aliases") or ()
+        if _fold(a) in products
+    ]
+    assert clashes == []
+    assert "CAP-2003" in records["company"]["capricor-therapeutics"]["products"]
+
+
+def test_aliases_are_synonyms_not_neighbours(records):
+    d = records["disease"]
+    # The review's "nerve injury" is Drommelschmidt2017's preterm brain injury,
+    # and "lung injury" is no name of pulmonary hypertension.
+    assert "nerve injury" not in d["peripheral-nerve-injury"]["aliases"]
+    assert "lung injury" not in d["pulmonary-hypertension"]["aliases"]
+    # No name or alias means two diseases.
+    owners: dict[str, set[str]] = {}
+    for k, r in d.items():
+        for a in [r["name"], *r.get("aliases", [])]:
+            owners.setdefault(_fold(a), set()).add(k)
+    assert {a: ks for a, ks in owners.items() if len(ks) > 1} == {}
+
+
+def test_companies_say_what_table_1_says(records):
+    c = records["company"]
+    assert "areas" not in c["molecuvax"] and c["molecuvax"]["diseases"] == ["cancer"]
+    assert "inflammatory-disease" in c["regeneus"]["diseases"]
+    assert "pain" in c["regeneus"]["conditions"]
+
+
+@pytest.mark.parametrize(
+    "abbr, printed, standard",
+    [
+        ("ESCRT", "endocytosis sorting transport complex", "endosomal sorting complex required for transport"),
+        ("Alix", "apoptotic junction gene 2 interacting protein X", "ALG-2"),
+        ("ISCT", "the International Cell Therapy Association", "International Society for Cell & Gene Therapy"),
+    ],
+)
+def test_misprinted_expansions_keep_the_print_and_note_the_standard(records, abbr, printed, standard):
+    term = next(t for t in records["term"].values() if t["abbreviation"] == abbr)
+    assert term["expansion"] == printed
+    assert standard in term["expansion_note"]

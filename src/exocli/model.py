@@ -231,7 +231,7 @@ COMPANY = EntityType(
     (
         Field("name", required=True, help="as printed in the review's Table 1"),
         Field("focus", help="what it works on"),
-        Field("areas", "list", required=True, choices=_choices(Area)),
+        Field("areas", "list", choices=_choices(Area), help="what Table 1 says it works on; unset where it names only a disease"),
         Field("products", "list"),
         Field("diseases", "list", link="disease"),
         Field("conditions", "list", help="conditions Table 1 names that no study of the review covers"),
