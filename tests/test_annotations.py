@@ -263,3 +263,32 @@ def test_misprinted_expansions_keep_the_print_and_note_the_standard(records, abb
     term = next(t for t in records["term"].values() if t["abbreviation"] == abbr)
     assert term["expansion"] == printed
     assert standard in term["expansion_note"]
+
+
+# ---------------------------------------------------------------------------
+# Journals
+
+
+def test_journal_names_carry_no_trailing_punctuation(studies):
+    from exocli.cite import bare_journal
+
+    for k, s in studies.items():
+        j = s["journal"]
+        assert j == j.strip() and j[-1] not in ",;:", (k, j)
+        # A final period is an abbreviation's ("J. Am. Soc. Nephrol."), never
+        # the list's punctuation ("Theranostics.", "Small.").
+        assert bare_journal(j) == j, (k, j)
+        if j.endswith("."):
+            assert " " in j, (k, j)
+        printed = s.get("journal_as_printed")
+        if printed is not None:
+            assert printed == j + ".", (k, printed)
+
+
+def test_each_journal_has_one_form(studies):
+    forms: dict[str, set[str]] = {}
+    for s in studies.values():
+        forms.setdefault(s["journal"].rstrip(".").casefold(), set()).add(s["journal"])
+    assert {k: v for k, v in forms.items() if len(v) > 1} == {}
+    assert sum(s["journal"] == "Theranostics" for s in studies.values()) == 8
+    assert sum(s["journal"] == "J. Extracell. Vesicles" for s in studies.values()) == 5

@@ -9,9 +9,11 @@ or, with ``--csl FILE``, to citeproc-py (the optional ``exo[csl]`` extra).
 Every formatter is a pure function of the records and returns text. Records
 are the catalog's plain dicts; authors are strings as the review printed them
 ("Surname, I. I."), ``et_al`` says the review printed only those authors and
-"et al.", and a journal keeps the trailing period the review printed after it
-("Oncogene." but "Theranostics"), which `bare_journal` removes for styles that
-add their own punctuation.
+"et al.", and a journal is stored without the period the review's list prints
+after some journals ("Theranostics", seven times printed "Theranostics.");
+``journal_as_printed`` keeps that form for the review style. `bare_journal`
+removes such a period from a user's own record for styles that add their own
+punctuation.
 
 Only `exo cite` imports this module; json and citeproc are imported inside
 the functions that need them.
@@ -354,7 +356,11 @@ def _review(rec: dict) -> str:
     vol = str(rec.get("volume") or "")
     if rec.get("issue"):
         vol = f"{vol} ({rec['issue']})".strip()
-    source = " ".join(x for x in (rec.get("journal") or "", vol) if x)
+    # NOTE: the printed list puts a period after some journals and not after
+    # others, even the same one ("Theranostics. 9 (9)", "Theranostics 8 (5)");
+    # the record says which.
+    journal = rec.get("journal_as_printed") or rec.get("journal") or ""
+    source = " ".join(x for x in (journal, vol) if x)
     loc = _locator(rec)
     if loc:
         source = f"{source}, {loc}" if source else loc

@@ -169,7 +169,11 @@ STUDY = EntityType(
         Field("authors", "list", required=True, help='authors as printed, "Surname, I."'),
         Field("et_al", "bool", help="the review printed only these authors and 'et al.'"),
         Field("year", "int", required=True),
-        Field("journal", help="journal as printed (abbreviated)"),
+        Field("journal", help="journal as printed (abbreviated), without the punctuation the list adds after it"),
+        Field(
+            "journal_as_printed",
+            help='the journal with the period the reference list prints after it ("Theranostics."), where it does',
+        ),
         Field("volume"),
         Field("issue"),
         Field("pages", help="pages or article number"),
