@@ -7,6 +7,7 @@ study's note names is tagged; the vocabulary keeps one meaning per word.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -292,3 +293,56 @@ def test_each_journal_has_one_form(studies):
     assert {k: v for k, v in forms.items() if len(v) > 1} == {}
     assert sum(s["journal"] == "Theranostics" for s in studies.values()) == 8
     assert sum(s["journal"] == "J. Extracell. Vesicles" for s in studies.values()) == 5
+
+
+# ---------------------------------------------------------------------------
+# One meaning per word on the command line
+
+
+def _keys(*args: str) -> list[str]:
+    r = exo(*args, "-o", "keys")
+    assert r.code == 0, r
+    return r.stdout.split()
+
+
+def test_studies_by_category(records):
+    cardio = {k for k, d in records["disease"].items() if d["category"] == "cardiovascular"}
+    want = sorted(k for k, s in records["study"].items() if cardio & set(s.get("diseases", [])))
+    assert want and sorted(_keys("studies", "--category", "cardiovascular")) == want
+    assert sorted(_keys("studies", "--category", "heart")) == want  # the category's other names
+    # The body system typed as a disease means the same, and says so.
+    r = exo("studies", "--disease", "cardiovascular", "-o", "keys")
+    assert (r.code, sorted(r.stdout.split())) == (0, want)
+    assert "category cardiovascular" in r.stderr
+    # Categories combine with the other filters (AND).
+    both = _keys("studies", "--category", "cardiovascular", "--source", "umsc")
+    assert both and set(both) <= set(want)
+
+
+def test_a_misspelt_body_system_points_to_category():
+    r = exo("studies", "--disease", "cardiovasc")
+    assert r.code == 1 and r.stdout == ""
+    assert "--category cardiovascular" in r.stderr
+
+
+def test_companies_by_disease_take_in_narrower_diseases_and_by_category(records):
+    cancer = _keys("companies", "--disease", "cancer")
+    assert "exovita-biosciences" in cancer  # tagged breast cancer
+    assert sorted(_keys("companies", "--category", "cancer")) == sorted(cancer)
+    assert _keys("companies", "--category", "nervous") == ["aruna-biomedical"]
+    r = exo("companies", "--category", "kidney")
+    assert r.code == 1 and "no companies match" in r.stderr
+
+
+def test_a_table_1_condition_keeps_matching_when_a_folder_adds_that_disease(tmp_path):
+    assert _keys("companies", "--disease", "epilepsy") == ["the-cell-factory"]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "diseases.toml").write_text('[epilepsy]\nname = "epilepsy"\ncategory = "nervous"\n', "utf-8")
+    (mine / "studies.toml").write_text(
+        '[Mine2024]\ntitle = "t"\nauthors = ["Me, A."]\nyear = 2024\ndiseases = ["epilepsy"]\n', "utf-8"
+    )
+    assert _keys("companies", "--disease", "epilepsy", "--data", str(mine)) == ["the-cell-factory"]
+    shown = json.loads(exo("show", "epilepsy", "--json", "--data", str(mine)).stdout)
+    assert shown["links"]["companies"] == ["the-cell-factory"]
+    assert _keys("companies", "--disease", "pain") == ["regeneus"]

@@ -332,8 +332,9 @@ def search(
 @handled
 def studies(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text the studies must match.")] = None,
-    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Disease key, name or abbreviation (repeatable: any of them).")] = None,
-    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", help="Cell source: key, name or abbreviation (BMSC, adipose...).")] = None,
+    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Disease key, name or abbreviation (repeatable: any of them); a broader one takes in the narrower (cancer: breast cancer...).")] = None,
+    category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Body system of a disease: immune, nervous, cardiovascular, cancer, ...")] = None,
+    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", help="Cell source: key, name or abbreviation (BMSC, adipose...); msc takes in every MSC tissue.")] = None,
     topic: Annotated[Optional[List[str]], typer.Option("--topic", help="Review section citing the study (key or title).")] = None,
     mechanism: Annotated[Optional[List[str]], typer.Option("--mechanism", "-m", help="miRNA, siRNA, pathway or molecule (miR-21, Wnt...).")] = None,
     evidence: Annotated[Optional[List[str]], typer.Option("--evidence", "-e", help="in-vitro, animal, human, clinical or review.")] = None,
@@ -354,6 +355,7 @@ def studies(
     \b
     Examples:
       exo studies --disease gvhd
+      exo studies --category cardiovascular
       exo studies --disease t2dm --source umsc
       exo studies --source adipose --year 2017..2019 --sort year
       exo studies --mechanism miR-21 --json | jq -r '.[].title'
@@ -364,7 +366,9 @@ def studies(
     out = Output(format_, json_, fields, no_color)
     out.fields(["study"])
     cat = _load(data)
-    flt = StudyFilter(disease or [], source or [], topic or [], mechanism or [], evidence or [], kind or [], year or [])
+    flt = StudyFilter(
+        disease or [], source or [], topic or [], mechanism or [], evidence or [], kind or [], year or [], category or []
+    )
     ids, notes = study_listing(cat, flt, " ".join(text or []), sort, reverse, limit)
     _explain(notes, quiet)
     _emit_records(out, cat, ids, "study")
@@ -440,7 +444,8 @@ def sources(
 def companies(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
     area: Annotated[Optional[List[str]], typer.Option("--area", "-a", help="diagnostics, therapeutics, drug-delivery, regenerative, cosmetics, manufacturing, research-tools.")] = None,
-    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Companies naming this disease.")] = None,
+    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Companies naming this disease, a narrower one, or a condition of Table 1 (epilepsy).")] = None,
+    category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Companies naming a disease of this body system (cancer, nervous, ...).")] = None,
     format_: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -454,9 +459,13 @@ def companies(
     Examples:
       exo companies
       exo companies --area diagnostics
-      exo companies --disease stroke --json
+      exo companies --disease cancer
+      exo companies --category nervous --json
     """
-    _listing("company", text, format_, json_, fields, no_color, data, quiet, filters={"area": area, "disease": disease})
+    _listing(
+        "company", text, format_, json_, fields, no_color, data, quiet,
+        filters={"area": area, "disease": disease, "category": category},
+    )
 
 
 @app.command()

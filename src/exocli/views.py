@@ -65,14 +65,21 @@ def detail(cat: Catalog, rid: int) -> dict:
     incoming = cat.linked_from(rec)
     if rec["type"] in ("disease", "source", "topic"):
         # As the filters do, a broader record takes in its narrower ones'
-        # studies (cancer its subtypes, a section its subsections).
-        from .query import descendants  # noqa: PLC0415
+        # studies and companies (cancer its subtypes, msc every MSC tissue,
+        # a section its subsections).
+        from .query import conditions_naming, descendants  # noqa: PLC0415
 
         field = {"disease": "diseases", "source": "sources", "topic": "topics"}[rec["type"]]
-        studies = list(incoming.get("studies", []))
-        for k in descendants(cat, rec["type"], rec["key"]):
-            studies += [i for i in cat.tagged(field, k) if cat.type_of(i) == "study"]
-        incoming["studies"] = sorted(set(studies))
+        for name in ("studies", "companies"):
+            type_name = {"studies": "study", "companies": "company"}[name]
+            ids = list(incoming.get(name, []))
+            for k in descendants(cat, rec["type"], rec["key"]):
+                ids += [i for i in cat.tagged(field, k) if cat.type_of(i) == type_name]
+            if name == "companies" and rec["type"] == "disease":
+                # A condition Table 1 names, such as a user's [epilepsy].
+                ids += conditions_naming(cat, rec.get("name") or rec["key"])
+            if ids or name == "studies":
+                incoming[name] = sorted(set(ids))
     children = {"topic": "subsections"}.get(rec["type"], "narrower")
     for name, ids in incoming.items():
         add(children if name == "children" else name, sorted(ids))
@@ -139,7 +146,9 @@ def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc
 
     A cell holds the studies tagged with the row value and with at least one
     column value (for categories: at least one disease of that category).
-    With ``msc_only``, a source axis keeps only MSC sources.
+    A broader value's row holds only the studies tagged with it, since its
+    narrower values have rows of their own; ``labels`` says so ("msc, tissue
+    not stated"). With ``msc_only``, a source axis keeps only MSC sources.
     """
     for axis in (rows, cols):
         if axis not in AXES:
@@ -166,13 +175,33 @@ def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc
                 cells.setdefault((r, c), []).append(rec["key"])
                 row_seen.add(r)
                 col_seen.add(c)
+    row_keys = _axis_order(cat, rows, row_seen)
+    col_keys = _axis_order(cat, cols, col_seen)
     return {
         "rows": rows,
         "cols": cols,
-        "row_keys": _axis_order(cat, rows, row_seen),
-        "col_keys": _axis_order(cat, cols, col_seen),
+        "row_keys": row_keys,
+        "col_keys": col_keys,
         "cells": cells,
+        "labels": {
+            **{k: exact_label(cat, rows, k) for k in row_keys},
+            **{k: exact_label(cat, cols, k) for k in col_keys},
+        },
     }
+
+
+# What a map row or column of a broader record holds: only the studies tagged
+# with it, not those of its narrower records (which have their own rows).
+EXACT = {"source": "tissue not stated", "disease": "type not stated", "topic": "not in a subsection"}
+
+
+def exact_label(cat: Catalog, axis: str, key: str) -> str:
+    """``key``, or "msc, tissue not stated" where the key has narrower records."""
+    if axis not in EXACT:
+        return key
+    from .query import descendants  # noqa: PLC0415
+
+    return f"{key}, {EXACT[axis]}" if descendants(cat, axis, key) else key
 
 
 def row_studies(m: dict, row: str) -> set[str]:
@@ -194,17 +223,38 @@ def map_objects(m: dict) -> list[dict]:
 # -- stats ------------------------------------------------------------------
 
 
+def _parents(cat: Catalog, type_name: str) -> dict[str, str]:
+    return {cat.keys[i]: cat.record(i)["parent"] for i in cat.ids(type_name) if cat.record(i).get("parent")}
+
+
+def _with_broader(keys, parents: dict[str, str]) -> set[str]:
+    out: set[str] = set()
+    for k in keys:
+        while k and k not in out:
+            out.add(k)
+            k = parents.get(k)
+    return out
+
+
 def stats(cat: Catalog, top: int = 10) -> dict:
-    """Counts per entity type, studies per year, top diseases, sources, areas."""
+    """Counts per entity type, studies per year, top diseases, sources, areas.
+
+    A disease's or source's count takes in its narrower ones (as
+    ``--disease``/``--source`` do); every study counts once per evidence
+    level, "not stated" included.
+    """
     counts = {t.plural: cat.count(t.name) for t in model.ENTITY_TYPES}
     years = Counter(cat.years[i] for i in cat.ids("study") if cat.years[i])
     diseases = Counter()
     sources = Counter()
     evidence = Counter()
+    up = {t: _parents(cat, t) for t in ("disease", "source")}
     for i in cat.ids("study"):
         rec = cat.record(i)
-        diseases.update(rec.get("diseases") or ())
-        sources.update(rec.get("sources") or ())
+        # A broader tag counts its narrower ones' studies, once each, as the
+        # filters do: cancer counts breast cancer, msc every MSC tissue.
+        diseases.update(_with_broader(rec.get("diseases") or (), up["disease"]))
+        sources.update(_with_broader(rec.get("sources") or (), up["source"]))
         evidence[rec.get("evidence") or model.NOT_STATED] += 1
     areas = Counter()
     for i in cat.ids("company"):
