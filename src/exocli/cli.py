@@ -547,7 +547,8 @@ def show(
 @handled
 def cite(
     keys: Annotated[Optional[List[str]], typer.Argument(help="Keys to cite; '-' reads keys from stdin.", autocompletion=_complete_keys)] = None,
-    style: Annotated[str, typer.Option("--style", "-s", help="review, apa, vancouver, harvard or intext.")] = "review",
+    style: Annotated[Optional[str], typer.Option("--style", "-s", help="review (default), apa, vancouver, harvard or intext (one parenthetical for all the keys).")] = None,
+    narrative: Annotated[bool, typer.Option("--narrative", help="In-text citations that name the authors in a sentence: Bruno et al. (2009).")] = False,
     format_: Annotated[str, typer.Option("--format", "-o", help="text, bibtex, ris or csl-json.")] = "text",
     all_: Annotated[bool, typer.Option("--all", help="Cite every study (and the review itself).")] = False,
     latex: Annotated[bool, typer.Option("--latex/--utf8", help="BibTeX: escape accents and symbols for LaTeX (default) or keep UTF-8.")] = True,
@@ -560,6 +561,8 @@ def cite(
     Examples:
       exo cite Bruno2009
       exo cite Bruno2009 Kalluri2020 --style apa
+      exo cite Bruno2009 Kordelas2014 --style intext
+      exo cite Bruno2009 --narrative
       exo cite Wei2021 --format bibtex
       exo studies --disease gvhd -o keys | exo cite - --format ris
       exo cite --all --format csl-json > refs.json
@@ -570,7 +573,9 @@ def cite(
     stdin_text = sys.stdin.read() if "-" in wanted else ""
     cat = _load(data)
     wanted = citing.expand_keys(cat, wanted, stdin_text, all_)
-    text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl)
+    unknown: list[str] = []
+    style = style or ("intext" if narrative else "review")
+    text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl, narrative=narrative, unknown=unknown)
     if _isatty(sys.stdout):
         import shutil  # noqa: PLC0415
 
@@ -582,6 +587,14 @@ def cite(
             text = wrap_lines(text, shutil.get_terminal_size().columns)
     sys.stdout.write(text)
     sys.stdout.flush()
+    if unknown:
+        # The known keys are cited; each unknown one is named, and the exit
+        # status says the list was not complete.
+        for key in unknown:
+            err = citing.not_found_key(cat, key)
+            err.hint = err.hint or "`exo search WORDS` finds a study; `exo studies -o keys` lists every key"
+            report(err)
+        raise typer.Exit(EXIT_NOT_FOUND)
 
 
 @app.command("map")
