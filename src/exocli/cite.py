@@ -9,9 +9,11 @@ or, with ``--csl FILE``, to citeproc-py (the optional ``exo[csl]`` extra).
 Every formatter is a pure function of the records and returns text. Records
 are the catalog's plain dicts; authors are strings as the review printed them
 ("Surname, I. I."), ``et_al`` says the review printed only those authors and
-"et al.", and a journal keeps the trailing period the review printed after it
-("Oncogene." but "Theranostics"), which `bare_journal` removes for styles that
-add their own punctuation.
+"et al.", and a journal is stored without the period the review's list prints
+after some journals ("Theranostics", seven times printed "Theranostics.");
+``journal_as_printed`` keeps that form for the review style. `bare_journal`
+removes such a period from a user's own record for styles that add their own
+punctuation.
 
 Only `exo cite` imports this module; json and citeproc are imported inside
 the functions that need them.
@@ -38,6 +40,8 @@ __all__ = [
     "format_csl_json",
     "format_csl",
     "bare_journal",
+    "sentence_case",
+    "intext_citation",
     "latex_escape",
     "Name",
     "parse_name",
@@ -112,12 +116,21 @@ def cite(
     fmt: str = "text",
     latex: bool = True,
     csl: Path | None = None,
+    narrative: bool = False,
+    unknown: list[str] | None = None,
 ) -> str:
     """Citations of the records named by ``keys``, as one text ending in a newline.
 
     Keys resolve in any letter case; a key given twice is cited once. Unknown
-    keys are collected and reported together (`NotFound`); an unknown style
-    or format, or a record that cannot be cited, is a `UsageError`.
+    keys are collected and reported together (`NotFound`); given an
+    ``unknown`` list, they are put in it instead and the known keys are cited
+    (`NotFound` only when none is known). An unknown style or format, or a
+    record that cannot be cited, is a `UsageError`.
+
+    The in-text style gives one parenthetical for all the keys, in order
+    ("(Bruno et al., 2009; Kordelas et al., 2014)"); ``narrative`` gives the
+    form that names the authors in a sentence, one line per key ("Bruno et
+    al. (2009)").
     """
     st = _choose(Style, style, "style")
     ft = _choose(CiteFormat, fmt, "format")
@@ -126,9 +139,15 @@ def cite(
             raise UsageError("--csl renders text, not " + ft.value, "drop --format, or drop --csl")
         if st is not Style.REVIEW:
             raise UsageError("--style and --csl both choose a style", "use one of them")
-    records = resolve(cat, keys)
+    if narrative and (st is not Style.INTEXT or ft is not CiteFormat.TEXT or csl is not None):
+        raise UsageError(
+            "--narrative is a form of in-text citation", "use it alone or with --style intext, as text"
+        )
+    records = resolve(cat, keys, unknown)
     if csl is not None:
         text = format_csl(records, Path(csl))
+    elif ft is CiteFormat.TEXT and st is Style.INTEXT:
+        text = intext_citation(records, narrative)
     elif ft is CiteFormat.TEXT:
         text = "".join(format_style(r, st) + "\n" for r in records)
     elif ft is CiteFormat.BIBTEX:
@@ -140,14 +159,16 @@ def cite(
     return text if text.endswith("\n") else text + "\n"
 
 
-def resolve(cat, keys: Iterable[str]) -> list[dict]:
+def resolve(cat, keys: Iterable[str], unknown: list[str] | None = None) -> list[dict]:
     """The citable records for ``keys``, in order, each once.
 
-    Every unknown key is reported in one `NotFound`, with the closest keys.
+    Every unknown key is reported in one `NotFound`, with the closest keys;
+    given an ``unknown`` list, unknown keys go there instead, and `NotFound`
+    is raised only when no key is known.
     """
     records: list[dict] = []
     seen: set[tuple[str, str]] = set()
-    unknown: list[str] = []
+    missing: list[str] = []
     for key in keys:
         key = key.strip()
         if not key:
@@ -157,8 +178,8 @@ def resolve(cat, keys: Iterable[str]) -> list[dict]:
             # A key shared by a term and a study still cites the study.
             rid = next((i for t in CITABLE_TYPES if (i := cat.lookup(key, t)) is not None), rid)
         if rid is None:
-            if key not in unknown:
-                unknown.append(key)
+            if key not in missing:
+                missing.append(key)
             continue
         rec = cat.record(rid)
         if rec["type"] not in CITABLE_TYPES:
@@ -171,11 +192,18 @@ def resolve(cat, keys: Iterable[str]) -> list[dict]:
         if ident not in seen:
             seen.add(ident)
             records.append(rec)
-    if unknown:
-        raise _not_found(cat, unknown)
+    if missing and (unknown is None or not records):
+        raise _not_found(cat, missing)
+    if unknown is not None:
+        unknown.extend(missing)
     if not records:
         raise UsageError("no keys to cite", "give study keys such as Bruno2009, or Wei2021 for the review")
     return records
+
+
+def not_found_key(cat, key: str) -> NotFound:
+    """The error for one unknown key, with the closest study keys."""
+    return NotFound("study key", key, _suggest(cat, key))
 
 
 def _suggest(cat, key: str) -> list[str]:
@@ -354,7 +382,11 @@ def _review(rec: dict) -> str:
     vol = str(rec.get("volume") or "")
     if rec.get("issue"):
         vol = f"{vol} ({rec['issue']})".strip()
-    source = " ".join(x for x in (rec.get("journal") or "", vol) if x)
+    # NOTE: the printed list puts a period after some journals and not after
+    # others, even the same one ("Theranostics. 9 (9)", "Theranostics 8 (5)");
+    # the record says which.
+    journal = rec.get("journal_as_printed") or rec.get("journal") or ""
+    source = " ".join(x for x in (journal, vol) if x)
     loc = _locator(rec)
     if loc:
         source = f"{source}, {loc}" if source else loc
@@ -377,7 +409,7 @@ def _apa(rec: dict) -> str:
     else:
         who = "".join(names)
     parts = [f"{who} ({year_label(rec)})." if who else f"({year_label(rec)})."]
-    parts.append(end_with(rec.get("title", "")))
+    parts.append(end_with(sentence_case(rec.get("title", ""))))
     src = _source(rec, article_word="Article ")
     if src:
         parts.append(_punct(src, "."))
@@ -486,19 +518,72 @@ def _nlm_pages(pages: str) -> str:
     return f"{first}-{last}"
 
 
+def _intext_who(rec: dict) -> str:
+    names = _names(rec)
+    if not names:
+        return ""
+    if len(names) >= 3 or rec.get("et_al"):
+        return f"{names[0].family} et al."
+    if len(names) == 2:
+        return f"{names[0].family} and {names[1].family}"
+    return names[0].family
+
+
 def _intext(rec: dict) -> str:
     """Author-date in-text citation: "Bruno et al., 2009", "Kalluri and LeBleu, 2020"."""
-    names = _names(rec)
-    year = year_label(rec)
-    if not names:
-        return year
-    if len(names) >= 3 or rec.get("et_al"):
-        who = f"{names[0].family} et al."
-    elif len(names) == 2:
-        who = f"{names[0].family} and {names[1].family}"
-    else:
-        who = names[0].family
-    return f"{who}, {year}"
+    who = _intext_who(rec)
+    return f"{who}, {year_label(rec)}" if who else year_label(rec)
+
+
+def _narrative(rec: dict) -> str:
+    """The form a sentence names: "Bruno et al. (2009)", "Kalluri and LeBleu (2020)"."""
+    who = _intext_who(rec)
+    return f"{who} ({year_label(rec)})" if who else f"({year_label(rec)})"
+
+
+def intext_citation(records: list[dict], narrative: bool = False) -> str:
+    """In-text citations of records, in order, ending in a newline.
+
+    One parenthetical for all of them, "(Bruno et al., 2009; Kordelas et al.,
+    2014)", as the review itself cites; or, ``narrative``, one "Bruno et al.
+    (2009)" per line, to write into a sentence.
+    """
+    if narrative:
+        return "".join(_narrative(r) + "\n" for r in records)
+    return "(" + "; ".join(_intext(r) for r in records) + ")\n"
+
+
+# A word in Title Case: one capital, then only lower-case letters.
+_TITLE_WORD = re.compile(r"[A-Z][a-z]+")
+_SMALL = frozenset("a an and as at but by for from in into of on or the to via vs with".split())
+
+
+def sentence_case(title: str) -> str:
+    """A title in sentence case, as APA prints it.
+
+    A title the review prints in Title Case (the review's own, Wei2021) has
+    its capitalised ordinary words lowered; a title already in sentence case
+    keeps every capital, since those are names and acronyms (Duchenne, China,
+    Treg, MSC). Either way the first word and the first word after a colon
+    or a question mark start with a capital.
+    """
+    tokens = re.split(r"(\s+)", title)
+    words = [(i, t) for i, t in enumerate(tokens) if t.strip()]
+    ordinary = [t for _, t in words[1:] if t.lower().strip("(),:;?") not in _SMALL and re.match(r"[A-Za-z]", t)]
+    titled = [t for t in ordinary if all(_TITLE_WORD.fullmatch(p) for p in re.split(r"[-–/]", t.strip("(),:;?")) if p)]
+    title_case = len(ordinary) >= 3 and len(titled) >= 0.7 * len(ordinary)
+    out = list(tokens)
+    start = True
+    for i, t in words:
+        core = t.strip("(),:;?")
+        if title_case and not start and all(_TITLE_WORD.fullmatch(p) for p in re.split(r"[-–/]", core) if p):
+            t = t.lower()
+        elif start and t[:1].islower() and t == t.lower():
+            # (not "microRNA" or "gRNA": their lower-case start is their name)
+            t = t[0].upper() + t[1:]
+        out[i] = t
+        start = t.rstrip(")").endswith((":", "?"))
+    return "".join(out)
 
 
 _STYLES: dict[Style, Callable[[dict], str]] = {

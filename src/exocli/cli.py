@@ -358,8 +358,9 @@ def search(
 @handled
 def studies(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text the studies must match.")] = None,
-    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Disease key, name or abbreviation (repeatable: any of them).")] = None,
-    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", help="Cell source: key, name or abbreviation (BMSC, adipose...).")] = None,
+    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Disease key, name or abbreviation (repeatable: any of them); a broader one takes in the narrower (cancer: breast cancer...).")] = None,
+    category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Body system of a disease: immune, nervous, cardiovascular, cancer, ...")] = None,
+    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", help="Cell source: key, name or abbreviation (BMSC, adipose...); msc takes in every MSC tissue.")] = None,
     topic: Annotated[Optional[List[str]], typer.Option("--topic", help="Review section citing the study (key or title).")] = None,
     mechanism: Annotated[Optional[List[str]], typer.Option("--mechanism", "-m", help="miRNA, siRNA, pathway or molecule (miR-21, Wnt...).")] = None,
     evidence: Annotated[Optional[List[str]], typer.Option("--evidence", "-e", help="in-vitro, animal, human, clinical or review.")] = None,
@@ -380,6 +381,7 @@ def studies(
     \b
     Examples:
       exo studies --disease gvhd
+      exo studies --category cardiovascular
       exo studies --disease t2dm --source umsc
       exo studies --source adipose --year 2017..2019 --sort year
       exo studies --mechanism miR-21 --json | jq -r '.[].title'
@@ -390,7 +392,9 @@ def studies(
     out = Output(format_, json_, fields, no_color)
     out.fields(["study"])
     cat = _load(data)
-    flt = StudyFilter(disease or [], source or [], topic or [], mechanism or [], evidence or [], kind or [], year or [])
+    flt = StudyFilter(
+        disease or [], source or [], topic or [], mechanism or [], evidence or [], kind or [], year or [], category or []
+    )
     ids, notes = study_listing(cat, flt, " ".join(text or []), sort, reverse, limit)
     _explain(notes, quiet)
     _emit_records(out, cat, ids, "study")
@@ -470,7 +474,8 @@ def sources(
 def companies(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
     area: Annotated[Optional[List[str]], typer.Option("--area", "-a", help="diagnostics, therapeutics, drug-delivery, regenerative, cosmetics, manufacturing, research-tools.")] = None,
-    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Companies naming this disease.")] = None,
+    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Companies naming this disease, a narrower one, or a condition of Table 1 (epilepsy).")] = None,
+    category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Companies naming a disease of this body system (cancer, nervous, ...).")] = None,
     format_: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -484,9 +489,13 @@ def companies(
     Examples:
       exo companies
       exo companies --area diagnostics
-      exo companies --disease stroke --json
+      exo companies --disease cancer
+      exo companies --category nervous --json
     """
-    _listing("company", text, format_, json_, fields, no_color, data, quiet, filters={"area": area, "disease": disease})
+    _listing(
+        "company", text, format_, json_, fields, no_color, data, quiet,
+        filters={"area": area, "disease": disease, "category": category},
+    )
 
 
 @app.command()
@@ -568,7 +577,8 @@ def show(
 @handled
 def cite(
     keys: Annotated[Optional[List[str]], typer.Argument(help="Keys to cite; '-' reads keys from stdin.", autocompletion=_complete_keys)] = None,
-    style: Annotated[str, typer.Option("--style", "-s", help="review, apa, vancouver, harvard or intext.")] = "review",
+    style: Annotated[Optional[str], typer.Option("--style", "-s", help="review (default), apa, vancouver, harvard or intext (one parenthetical for all the keys).")] = None,
+    narrative: Annotated[bool, typer.Option("--narrative", help="In-text citations that name the authors in a sentence: Bruno et al. (2009).")] = False,
     format_: Annotated[str, typer.Option("--format", "-o", help="text, bibtex, ris or csl-json.")] = "text",
     all_: Annotated[bool, typer.Option("--all", help="Cite every study (and the review itself).")] = False,
     latex: Annotated[bool, typer.Option("--latex/--utf8", help="BibTeX: escape accents and symbols for LaTeX (default) or keep UTF-8.")] = True,
@@ -581,6 +591,8 @@ def cite(
     Examples:
       exo cite Bruno2009
       exo cite Bruno2009 Kalluri2020 --style apa
+      exo cite Bruno2009 Kordelas2014 --style intext
+      exo cite Bruno2009 --narrative
       exo cite Wei2021 --format bibtex
       exo studies --disease gvhd -o keys | exo cite - --format ris
       exo cite --all --format csl-json > refs.json
@@ -591,7 +603,9 @@ def cite(
     stdin_text = sys.stdin.read() if "-" in wanted else ""
     cat = _load(data)
     wanted = citing.expand_keys(cat, wanted, stdin_text, all_)
-    text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl)
+    unknown: list[str] = []
+    style = style or ("intext" if narrative else "review")
+    text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl, narrative=narrative, unknown=unknown)
     if _isatty(sys.stdout):
         import shutil  # noqa: PLC0415
 
@@ -603,6 +617,14 @@ def cite(
             text = wrap_lines(text, shutil.get_terminal_size().columns)
     sys.stdout.write(text)
     sys.stdout.flush()
+    if unknown:
+        # The known keys are cited; each unknown one is named, and the exit
+        # status says the list was not complete.
+        for key in unknown:
+            err = citing.not_found_key(cat, key)
+            err.hint = err.hint or "`exo search WORDS` finds a study; `exo studies -o keys` lists every key"
+            report(err)
+        raise typer.Exit(EXIT_NOT_FOUND)
 
 
 @app.command("map")

@@ -117,9 +117,13 @@ def render_map(cat, m: dict, objs: list[dict], fmt: Format, out: TextIO, *, colo
             out.write(r + "\n")
         return
     if fmt in (Format.CSV, Format.TSV, Format.PLAIN, Format.MARKDOWN):
-        header = [m["rows"]] + cols + ["all"]
+        # NOTE: data formats keep the keys; formats people read say what a
+        # broader value's row holds ("msc, tissue not stated").
+        name = (lambda k: k) if fmt in (Format.CSV, Format.TSV) else (lambda k: m["labels"].get(k, k))
+        header = [m["rows"]] + [name(c) for c in cols] + ["all"]
         lines = [
-            [r] + [str(len(m["cells"].get((r, c), []))) for c in cols] + [str(len(row_studies(m, r)))] for r in rows
+            [name(r)] + [str(len(m["cells"].get((r, c), []))) for c in cols] + [str(len(row_studies(m, r)))]
+            for r in rows
         ]
         if fmt is Format.CSV:
             import csv  # noqa: PLC0415
@@ -180,18 +184,23 @@ def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> N
     top = max((len(v) for v in cells.values()), default=0)
     con = console(out, color, width)
     totals = {r: len(row_studies(m, r)) for r in rows}
-    label_w = max([len(m["rows"])] + [len(r) for r in rows])
+    # A broader value's row holds only its own studies; on a grid its name is
+    # marked with * and explained below, so the columns keep their room.
+    labels = m.get("labels", {})
+    names = {k: (k + "*" if labels.get(k, k) != k else k) for k in [*rows, *cols]}
+    label_w = max([len(m["rows"])] + [len(names[r]) for r in rows])
     num_w = max(2, len(str(top)))
     all_w = max(3, len(str(max(totals.values(), default=0))))
     avail = con.width - label_w - (all_w + 2)
-    full_w = sum(max(num_w, len(c)) + 2 for c in cols)
+    col_names = [names[c] for c in cols]
+    full_w = sum(max(num_w, len(c)) + 2 for c in col_names)
     if full_w <= avail:
-        heads = list(cols)
+        heads = list(col_names)
     else:
-        cap = max(len(c) for c in cols)
-        while cap > num_w and sum(max(num_w, min(len(c), cap)) + 2 for c in cols) > avail:
+        cap = max(len(c) for c in col_names)
+        while cap > num_w and sum(max(num_w, min(len(c), cap)) + 2 for c in col_names) > avail:
             cap -= 1
-        heads = _short_heads(cols, cap)
+        heads = _short_heads(col_names, cap)
     widths = [max(num_w, len(h)) for h in heads]
     # Split the columns into chunks that fit.
     chunks: list[list[int]] = [[]]
@@ -214,7 +223,7 @@ def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> N
         rule = label_w + sum(widths[i] + 2 for i in chunk) + (all_w + 2 if last else 0)
         con.print(Text("─" * rule, style="dim" if color else ""), no_wrap=True, crop=False)
         for r in rows:
-            line = Text(printable(r).ljust(label_w), style="bold cyan" if color else "")
+            line = Text(printable(names[r]).ljust(label_w), style="bold cyan" if color else "")
             for i in chunk:
                 k = len(cells.get((r, cols[i]), []))
                 line.append("  ")
@@ -224,8 +233,12 @@ def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> N
             con.print(line, no_wrap=True, crop=False)
         if not last:
             con.print(Text(""))
-    if heads != cols:
-        con.print(Text(_legend(cols, heads), style="dim" if color else ""))
+    if heads != col_names:
+        con.print(Text(_legend(col_names, heads), style="dim" if color else ""))
+    marked = [k for k in dict.fromkeys([*rows, *cols]) if names[k] != k]
+    if marked:
+        note = "; ".join(f"{names[k]}\u00a0=\u00a0{labels[k]}".replace(" ", "\u00a0") for k in marked)
+        con.print(Text(note, style="dim" if color else ""))
 
 
 def _legend(cols, heads) -> str:
@@ -309,8 +322,8 @@ def _stats_view(s: dict, out: TextIO, *, color: bool, width: int | None) -> None
     span = [int(y) for y in s["years"]]
     every_year = [(str(y), s["years"].get(str(y), 0)) for y in range(min(span), max(span) + 1)] if span else []
     years = bars("studies per year", every_year, "green")
-    diseases = bars("most-studied diseases", [(f"{x['key']}", x["count"]) for x in s["top_diseases"]], "red")
-    sources = bars("most-used sources", [(f"{x['key']}", x["count"]) for x in s["top_sources"]], "blue")
+    diseases = bars("most-studied diseases (narrower ones included)", [(f"{x['key']}", x["count"]) for x in s["top_diseases"]], "red")
+    sources = bars("most-used sources (narrower ones included)", [(f"{x['key']}", x["count"]) for x in s["top_sources"]], "blue")
     evidence = bars("studies by evidence", list(s["evidence"].items()), "magenta")
     areas = bars("companies by area", list(s["company_areas"].items()), "yellow")
     con.print(Group(counts, Text(""), years, Text(""), diseases, Text(""), sources, Text(""), evidence, Text(""), areas))
