@@ -14,7 +14,7 @@ import pytest
 
 from conftest import data_dir, exo, seed_path
 from exocli import model
-from exocli.catalog import parse_dirs
+from exocli.loader import parse_dirs
 
 SEED = seed_path()
 BASIS = re.compile(model.EVIDENCE_BASIS_PATTERN)

@@ -222,10 +222,14 @@ class Catalog:
 
     # -- links ----------------------------------------------------------------
 
-    def tagged(self, field: str, key: str) -> list[int]:
-        """Ids of records whose field ``field`` holds ``key`` (a link or a value)."""
+    def tagged(self, field: str, key: str, type_name: str | None = None) -> list[int]:
+        """Ids of records (of a type) whose field ``field`` holds ``key`` (a link or a value)."""
         if field == "doi":
             key = key.casefold()
+        if type_name is not None:
+            q = ("SELECT links.rid FROM links JOIN records ON records.rid = links.rid "
+                 "WHERE field = ? AND value = ? AND records.type = ? ORDER BY links.rid")
+            return [r for (r,) in self._all(q, (field, key, TYPE_CODES[type_name]))]
         return [r for (r,) in self._all("SELECT rid FROM links WHERE field = ? AND value = ? ORDER BY rid", (field, key))]
 
     def tagged_count(self, field: str, key: str) -> int:

@@ -384,6 +384,10 @@ def check_record(et: EntityType, key: str, raw: object, path: Path, problems: li
                 problem(f"{quoted(value, 20)} is out of range; expected {lo} to {hi}", name)
                 ok = False
                 continue
+        if f.pattern and not _pattern(f.pattern).fullmatch(value):
+            problem(f"{quoted(value, 60)} is not of the form {f.form or f.pattern}", name)
+            ok = False
+            continue
         if f.kind == "date" and not isinstance(value, str):
             value = value.isoformat()
         if f.choices:
@@ -394,6 +398,9 @@ def check_record(et: EntityType, key: str, raw: object, path: Path, problems: li
                     problem(f"{quoted(v, 60)} is not allowed{hint}; choose from: {', '.join(f.choices)}", name)
                     ok = False
         rec[name] = value
+    for msg, fieldname in _cross_field_problems(rec):
+        problem(msg, fieldname)
+        ok = False
     for f in _REQUIRED[et.name]:
         if f.name not in raw:
             problem(f"missing required field {f.name!r}", f.name)
@@ -404,6 +411,35 @@ def check_record(et: EntityType, key: str, raw: object, path: Path, problems: li
                 problem(f"required field {f.name!r} is empty", f.name)
                 ok = False
     return rec, ok
+
+
+_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def _pattern(p: str) -> re.Pattern:
+    if p not in _PATTERNS:
+        _PATTERNS[p] = re.compile(p)
+    return _PATTERNS[p]
+
+
+_QUOTED = re.compile(r'^title: "([^"]+)"')
+
+
+def _cross_field_problems(rec: dict) -> Iterator[tuple[str, str]]:
+    """Rules between fields of one record (a study's basis and printed journal)."""
+    basis = rec.get("evidence_basis")
+    if isinstance(basis, str):
+        if "evidence" not in rec and "model" not in rec:
+            yield "a basis without an evidence level or model to rest it on; set evidence or model, or remove it", "evidence_basis"
+        m = _QUOTED.match(basis)
+        title = rec.get("title")
+        if m and isinstance(title, str) and m.group(1).casefold() not in title.casefold():
+            yield f"the quoted words {quoted(m.group(1), 60)} are not in the title; quote the title as printed", "evidence_basis"
+    printed = rec.get("journal_as_printed")
+    if isinstance(printed, str):
+        journal = rec.get("journal")
+        if not isinstance(journal, str) or printed != journal + ".":
+            yield f"should be the journal followed by a period ({quoted(str(journal) + '.', 60)})", "journal_as_printed"
 
 
 def _loose_choice(fieldname: str, value: str) -> list[str]:

@@ -268,13 +268,13 @@ def filter_studies(cat: Catalog, flt: StudyFilter) -> tuple[list[int], list[Reso
             notes.append(res)
             if what in LINKED:
                 for k in with_narrower(cat, what, res.keys):
-                    allowed.update(cat.tagged(LINKED[what], k))
+                    allowed.update(cat.tagged(LINKED[what], k, "study"))
             elif what == "category":
                 for k in in_categories(cat, res.keys):
-                    allowed.update(cat.tagged("diseases", k))
+                    allowed.update(cat.tagged("diseases", k, "study"))
             else:
                 for key in res.keys:
-                    allowed.update(cat.tagged(VALUED[what], key))
+                    allowed.update(cat.tagged(VALUED[what], key, "study"))
         ids = allowed if ids is None else ids & allowed
     if flt.years:
         in_years: set[int] = set()
