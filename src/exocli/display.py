@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from . import model
-from .render import Format, cell_text, console, object_for, write_json
+from .render import Format, cell_text, console, md_cell, object_for, sheet_cell, write_csv, write_json
 from .text import one_line, printable
 from .views import row_studies, summary_line
 
@@ -57,21 +57,21 @@ def render_detail(
         rows.append(("evidence summary", summary_line(d["evidence"])))
     for name, items in d["links"].items():
         rows.append((name, ("; " if not human else ", ").join(x["key"] for x in items)))
-    if fmt in (Format.PLAIN, Format.TSV):
+    if fmt is Format.PLAIN:
         for k, v in rows:
             out.write(f"{k}\t{one_line(v)}\n")
         return
+    if fmt is Format.TSV:
+        for k, v in rows:
+            out.write(f"{k}\t{sheet_cell(one_line(v))}\n")
+        return
     if fmt is Format.CSV:
-        import csv  # noqa: PLC0415
-
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(["field", "value"])
-        w.writerows([(k, printable(v) if terminal else v) for k, v in rows])
+        write_csv(out, [["field", "value"]], [(k, sheet_cell(printable(v) if terminal else v)) for k, v in rows])
         return
     if fmt is Format.MARKDOWN:
-        out.write(f"## {one_line(model.label(rec))}\n\n| field | value |\n|---|---|\n")
+        out.write(f"## {md_cell(model.label(rec))}\n\n| field | value |\n|---|---|\n")
         for k, v in rows:
-            out.write(f"| {k} | {one_line(v).replace('|', chr(92) + '|')} |\n")
+            out.write(f"| {k} | {md_cell(v)} |\n")
         return
     _detail_panel(d, rows, out, color=color, width=width)
 

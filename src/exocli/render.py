@@ -11,6 +11,7 @@ neutralised first. JSON keeps data intact.
 from __future__ import annotations
 
 import enum
+import re
 from typing import Sequence, TextIO
 
 from . import model
@@ -159,19 +160,14 @@ def render(
         return
     cols = columns_for(objs, fields, hit, types)
     if fmt is Format.CSV:
-        import csv  # noqa: PLC0415
-
         safe = printable if terminal else str
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(cols)
-        for o in objs:
-            w.writerow([safe(cell_text(o, c, False)) for c in cols])
+        write_csv(out, [cols], ([safe(sheet_cell(cell_text(o, c, False))) for c in cols] for o in objs))
         return
     if fmt is Format.TSV:
         safe = printable if terminal else str
         out.write("\t".join(cols) + "\n")
         for o in objs:
-            out.write("\t".join(safe(_tsv(cell_text(o, c, False))) for c in cols) + "\n")
+            out.write("\t".join(safe(tsv_cell(cell_text(o, c, False))) for c in cols) + "\n")
         return
     if fmt is Format.PLAIN:
         for o in objs:
@@ -181,7 +177,7 @@ def render(
         out.write("| " + " | ".join(cols) + " |\n")
         out.write("|" + "|".join("---" for _ in cols) + "|\n")
         for o in objs:
-            out.write("| " + " | ".join(_md(cell_text(o, c, True)) for c in cols) + " |\n")
+            out.write("| " + " | ".join(md_cell(cell_text(o, c, True)) for c in cols) + " |\n")
         return
     if fmt is Format.TABLE:
         _table(objs, cols, out, color=color, width=width, title=title)
@@ -215,12 +211,48 @@ def write_json(data: object, fmt: Format, out: TextIO) -> None:
             out.write(json_text(item) + "\n")
 
 
-def _tsv(text: str) -> str:
+def write_csv(out: TextIO, *parts) -> None:
+    """Rows as CSV, one line each: fields holding the delimiter, a quote or a
+    line break are quoted (rows with a carriage return quoted whole: the csv
+    module leaves a lone CR bare when lines end in LF)."""
+    import csv  # noqa: PLC0415
+
+    w = csv.writer(out, lineterminator="\n")
+    all_quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for rows in parts:
+        for row in rows:
+            (all_quoted if any("\r" in c for c in row) else w).writerow(row)
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def sheet_cell(text: str) -> str:
+    """A CSV or TSV cell a spreadsheet shows as text: one that would start a
+    formula (=HYPERLINK(...), @SUM(...)) gets a leading apostrophe, as OWASP
+    advises; JSON keeps the data as it is."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def tsv_cell(text: str) -> str:
+    """A TSV cell: formula-safe, with backslash, tab and line breaks escaped."""
+    text = sheet_cell(text)
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _md(text: str) -> str:
-    return one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+# Markdown that could become HTML, an entity, a link or an image, or end a
+# table cell. A link needs "](" or "][" (a bare [ref] links only to a
+# definition, which cannot start a line of exo's output), so brackets are
+# escaped only there and markup-like text ([bold]) reads the same raw.
+_MD_SPECIAL = re.compile(r"[\\|<>&]|\](?=[(\[])")
+
+
+def md_cell(text: str) -> str:
+    """Text for a Markdown table cell: one line, and HTML tags, entities and
+    link syntax backslash-escaped so they print as written (no <img> tag,
+    no [x](javascript:...) link)."""
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(), one_line(text))
 
 
 # The text a row is about: it keeps its width longest when space is short.

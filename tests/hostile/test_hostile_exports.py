@@ -176,3 +176,70 @@ def test_ris_keeps_one_line_per_tag(hostile):
     assert r.code == 0, r
     assert [line for line in r.stdout.splitlines() if line.startswith("TI")] == ["TI  - Line one line two line three four"]
     assert all(re.fullmatch(r"[A-Z][A-Z0-9]  -( .*)?", line) for line in r.stdout.splitlines()), r.stdout
+
+
+# -- CSV and TSV in a spreadsheet -------------------------------------------------------------
+
+
+def formula_cells(rows: list[list[str]]) -> list[str]:
+    return [c for row in rows for c in row if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["studies", "--fields", "key,title,authors,journal"], ["search", "formula", "--fields", "key,title,label"]],
+    ids=["studies", "search"],
+)
+def test_csv_cells_never_start_a_formula(hostile, args):
+    """Issue 12 item 3: OWASP's rule, read back with the csv module."""
+    r = exo(*args, "-o", "csv")
+    assert r.code == 0, r
+    rows = list(csv.reader(io.StringIO(r.stdout)))
+    assert rows[0] and not formula_cells(rows), formula_cells(rows)
+    titles = [row[1] for row in rows[1:]]
+    assert "'=HYPERLINK(\"http://evil\",\"x\")" in titles and "'@SUM(1+1)" in titles and "'-2+3" in titles
+
+
+def test_tsv_cells_never_start_a_formula(hostile):
+    r = exo("studies", "--fields", "key,title,authors,journal", "-o", "tsv")
+    assert r.code == 0, r
+    rows = [line.split("\t") for line in r.stdout.rstrip("\n").split("\n")]
+    assert len(rows) > len(FORMULAS) and all(len(row) == 4 for row in rows), rows
+    assert not formula_cells(rows), formula_cells(rows)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_show_csv_and_tsv_values_never_start_a_formula(hostile, fmt):
+    r = exo("show", "Formula0", "-o", fmt)
+    assert r.code == 0, r
+    rows = list(csv.reader(io.StringIO(r.stdout), delimiter="," if fmt == "csv" else "\t"))
+    assert not formula_cells(rows), rows
+
+
+def test_json_keeps_formula_text_as_written(hostile):
+    data = json.loads(exo("studies", "--json").stdout)
+    assert {o["title"] for o in data} >= set(FORMULAS)
+
+
+# -- Markdown in a viewer ------------------------------------------------------------------------
+
+
+def markdown_html(text: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").render(text)
+
+
+@pytest.mark.parametrize("args", [["studies", "markup", "--fields", "key,title,journal"], ["show", "Markup2020"]], ids=["studies", "show"])
+def test_markdown_has_no_html_or_links_from_data(hostile, args):
+    """Issue 12 item 3: markdown-it (html on, as CommonMark has it) renders
+    no tag, image or link that came from the data, and shows the text."""
+    r = exo(*args, "-o", "markdown")
+    assert r.code == 0, r
+    html = markdown_html(r.stdout)
+    assert "<table>" in html
+    for tag in ("<img", "<a ", "<b>"):
+        assert tag not in html, (tag, html)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "[x](javascript:alert(1))" in html
+    assert "&lt;b&gt;&amp;amp;&lt;/b&gt;" in html
