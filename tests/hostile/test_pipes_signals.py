@@ -261,3 +261,57 @@ def test_ctrl_c_during_the_cache_write_leaves_no_temporary_file(tmp_path, monkey
     if not calls:
         pytest.skip("the cache is no longer put in place with os.replace")
     assert cache_files(cache) == [], cache_files(cache)
+
+
+# -- Ctrl-C from the first instruction -----------------------------------------------------
+
+
+# Python code run in place of the console script: it presses Ctrl-C (sends
+# itself SIGINT) at the moment a given module is first imported, then starts
+# exo as the `exo` script does. Deterministic, unlike a timed signal.
+CTRL_C_AT_IMPORT = """
+import os, signal, sys
+target = sys.argv.pop(1)
+class CtrlC:
+    def find_spec(self, name, path=None, target_=None):
+        if name == target:
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, CtrlC())
+sys.argv[0] = "exo"
+from exocli.entry import main
+main()
+"""
+
+
+@pytest.mark.parametrize("module", ["exocli.errors", "dataclasses", "click", "typer", "exocli.cli", "exocli.catalog"])
+def test_ctrl_c_during_any_start_up_import_is_quiet(tmp_path, module):
+    """Issue 12 item 16: a Ctrl-C while exo's first modules are imported
+    (exocli.errors and dataclasses came before the handler) ends with 130
+    and nothing on stderr."""
+    env = base_env(cache=tmp_path / "cache")
+    p = subprocess.run([sys.executable, "-c", CTRL_C_AT_IMPORT, module, "search", "x"], env=env, capture_output=True, timeout=60)
+    assert p.returncode == 130, (p.returncode, p.stderr)
+    assert p.stderr.strip() in (b"", b"Aborted!"), p.stderr
+    assert b"Traceback" not in p.stderr and b"KeyboardInterrupt" not in p.stderr
+
+
+def test_the_sigint_handler_comes_before_any_import_of_exo():
+    """The handler is exo's first instruction: no module is imported by
+    exocli.entry while Python's default handler (a traceback) is in place."""
+    code = (
+        "import signal, sys\n"
+        "late, started = [], []\n"
+        "class Spy:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if started and signal.getsignal(signal.SIGINT) is signal.default_int_handler:\n"
+        "            late.append(name)\n"
+        "        if name == 'exocli.entry':\n"
+        "            started.append(name)\n"
+        "sys.meta_path.insert(0, Spy())\n"
+        "import exocli.entry\n"
+        "print(late)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]", p.stdout
