@@ -9,6 +9,7 @@ the core are printed here, once, with the exit codes of the README: 0 found,
 from __future__ import annotations
 
 import functools
+import io
 import os
 import signal
 import sys
@@ -109,7 +110,13 @@ def _complete_keys(incomplete: str) -> list[str]:
 
 
 def _err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    # NOTE: stderr is made never to fail in main(); this guards the
+    # in-process runs too, so a message can never change the exit code.
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def report(e: ExoError) -> None:
@@ -138,23 +145,38 @@ def handled(fn):
             _quiet_pipe()
             raise typer.Exit(0) from None
         except OSError as e:
-            if getattr(e, "filename", None) is None and e.errno is not None:
-                # Writing the output failed (a full disk, a closed device):
-                # the data is lost, so say so and fail.
-                _quiet_pipe()
-                _err(f"Error: cannot write the output: {e.strerror or e}")
-                raise typer.Exit(EXIT_USAGE) from None
-            raise
+            if e.errno is None and e.filename is None:
+                _internal(e)
+            raise typer.Exit(_os_error(e)) from None
         except (typer.Exit, Interrupted):
             raise
         except Exception as e:  # noqa: BLE001
-            if os.environ.get("EXO_DEBUG"):
-                raise
-            _err(f"Error: internal error: {type(e).__name__}: {e}")
-            _err("  this is a bug in exo; run again with EXO_DEBUG=1 for the traceback and report it")
-            raise typer.Exit(EXIT_INTERNAL) from None
+            _internal(e)
 
     return wrapper
+
+
+def _os_error(e: OSError) -> int:
+    """Report an operating-system error for people; the exit code."""
+    if e.filename is not None:
+        # A path exo was given or derived (--data, EXO_DATA_PATH, a data
+        # file) cannot be used: a name too long, a folder it may not enter.
+        name = os.fsdecode(e.filename) if isinstance(e.filename, (str, bytes, os.PathLike)) else str(e.filename)
+        _err(f"Error: cannot use {quoted(name)}: {e.strerror or e}")
+        return EXIT_USAGE
+    # Writing the output failed (a full disk, a closed device): the data is
+    # lost, so say so and fail.
+    _quiet_pipe()
+    _err(f"Error: cannot write the output: {e.strerror or e}")
+    return EXIT_USAGE
+
+
+def _internal(e: BaseException):
+    if os.environ.get("EXO_DEBUG"):
+        raise e
+    _err(f"Error: internal error: {type(e).__name__}: {e}")
+    _err("  this is a bug in exo; run again with EXO_DEBUG=1 for the traceback and report it")
+    raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def _quiet_pipe() -> None:
@@ -660,6 +682,7 @@ def main() -> None:
         raise Interrupted
 
     signal.signal(signal.SIGINT, on_sigint)
+    _guard_stderr()
     if sys.stdout is None:  # started with stdout closed (`exo ... >&-`)
         _err("Error: cannot write the output: standard output is closed")
         sys.exit(EXIT_USAGE)
@@ -668,12 +691,20 @@ def main() -> None:
         _app_for(sys.argv[1:])(prog_name="exo")
     except SystemExit as e:
         code = e.code
+        if code == 1 and isinstance(e.__context__, BrokenPipeError):
+            # NOTE: click ends with 1 when the reader of --help or --version
+            # goes away (`exo --help | true`); every exo command ends with 0.
+            _quiet_pipe()
+            code = 0
     except Interrupted:
         _quiet_pipe_stderr_newline()
         code = EXIT_INTERRUPTED
     except BrokenPipeError:
         _quiet_pipe()
         code = 0
+    except OSError as e:
+        # Writing --help or --version failed (`exo --version > /dev/full`).
+        code = _os_error(e)
     finally:
         # NOTE: the work is done (or abandoned); a Ctrl-C from here on could
         # only land while the interpreter shuts down, after Python has put
@@ -681,6 +712,50 @@ def main() -> None:
         if hasattr(signal, "pthread_sigmask"):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     sys.exit(code)
+
+
+class _Stderr(io.RawIOBase):
+    """File descriptor 2 for messages, where a failed write is dropped.
+
+    NOTE: an error message that cannot be written (`2>/dev/full`, a closed
+    pipe after `2>&1 | true`) must not turn exit 2 into click's 1 or into a
+    traceback; what the message would have said is lost either way.
+    """
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data) -> int:
+        try:
+            return os.write(self._fd, data)
+        except OSError:
+            return len(data)
+
+
+def _guard_stderr() -> None:
+    """Make sys.stderr a stream whose writes never fail (`2>&-` included)."""
+    old = sys.stderr
+    try:
+        fd = old.fileno()
+    except (AttributeError, OSError, ValueError):
+        # Started with stderr closed: messages go nowhere, and the file
+        # descriptor is taken so that nothing else lands on it.
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        return
+    encoding = getattr(old, "encoding", None) or "utf-8"
+    sys.stderr = io.TextIOWrapper(
+        io.BufferedWriter(_Stderr(fd)), encoding=encoding, errors="backslashreplace", line_buffering=True
+    )
 
 
 def _app_for(argv: list[str]) -> typer.Typer:

@@ -8,6 +8,7 @@ into a data folder.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -249,3 +250,41 @@ def test_bad_data_is_not_cached_and_fixing_it_is_seen(tmp_path, monkeypatch):
     assert r.code == 0, r
     path.write_text(GOOD + 'titel = "a new typo"\n', encoding="utf-8")
     assert exo("show", "Smith2020", "--json").code == 2, "a stale cache hid a new error"
+
+
+# -- paths the system refuses ---------------------------------------------------------------
+
+
+def assert_one_line_error(r, *patterns: str) -> None:
+    assert r.code == 2, r
+    assert r.stdout == "", r
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r
+    assert len(r.stderr.splitlines()) == 1, r.stderr
+    for pat in patterns:
+        assert re.search(pat, r.stderr), (pat, r.stderr)
+
+
+def test_a_data_folder_name_too_long_is_one_line_exit_2(tmp_path, monkeypatch):
+    """Issue 12 item 14: the OSError carries the file name; it was re-raised
+    as a traceback."""
+    folder = tmp_path / ("x" * 300)
+    r = exo("studies", "--data", str(folder))
+    assert_one_line_error(r, r"^Error: cannot use '.*xxxx'\.\.\. \(\d+ characters\): File name too long$")
+    monkeypatch.setenv("EXO_DATA_PATH", str(folder))
+    assert_one_line_error(exo("search", "gvhd"), "File name too long")
+    monkeypatch.delenv("EXO_DATA_PATH")
+    assert_one_line_error(exo("validate", str(folder)), "File name too long")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may enter any folder")
+def test_a_data_folder_without_search_permission_is_one_line_exit_2(tmp_path):
+    locked = tmp_path / "locked"
+    write(locked / "inner", "studies.toml", GOOD)
+    locked.chmod(0o600)
+    try:
+        r = exo("studies", "--data", str(locked / "inner"))
+    finally:
+        locked.chmod(0o700)
+    assert r.code == 2, r
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r
+    assert "ermission denied" in r.stderr, r

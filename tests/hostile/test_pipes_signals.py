@@ -315,3 +315,57 @@ def test_the_sigint_handler_comes_before_any_import_of_exo():
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, text=True)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "[]", p.stdout
+
+
+# -- exit codes whatever happens to stdout and stderr -----------------------------------------
+
+
+def shell(cmd: str, env: dict) -> subprocess.CompletedProcess:
+    """Run a bash command line; `EXO` in it is the exo command."""
+    exo_cmd = " ".join(shlex.quote(a) for a in EXO)
+    return subprocess.run(["bash", "-c", cmd.replace("EXO", exo_cmd)], env=env, capture_output=True, timeout=120)
+
+
+STDERR_BROKEN = {
+    "closed": "EXO {args} 2>&-; echo EXIT=$?",
+    "full": "EXO {args} 2>/dev/full; echo EXIT=$?",
+    "closed pipe": "EXO {args} 2>&1 | true; echo EXIT=${{PIPESTATUS[0]}}",
+}
+ERRORS = {
+    "usage": ("studies --bogus", 2),
+    "bad value": ("studies --year soon", 2),
+    "bad data": ("studies --data /nonexistent/folder", 2),
+    "unknown key": ("show Nobody1999", 1),
+    "nothing found": ("search zzzzqqqq", 1),
+}
+
+
+@pytest.mark.parametrize("how", list(STDERR_BROKEN), ids=list(STDERR_BROKEN))
+@pytest.mark.parametrize("case", list(ERRORS), ids=list(ERRORS))
+def test_exit_code_holds_when_stderr_cannot_be_written(tmp_path, how, case):
+    """Issue 12 item 25: the message is lost, the exit code is not."""
+    if how == "full" and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    args, want = ERRORS[case]
+    p = shell(STDERR_BROKEN[how].format(args=args), base_env(cache=tmp_path / "cache"))
+    assert p.stdout.decode().rsplit("EXIT=", 1)[1].strip() == str(want), p
+
+
+@pytest.mark.parametrize("args", ["--help", "--version", "studies --help", "-h"])
+def test_help_and_version_into_a_closed_pipe_exit_0(tmp_path, args):
+    """Issue 12 item 26: `exo --help | true` ends as every command does."""
+    env = base_env(cache=tmp_path / "cache")
+    for _ in range(3):  # `true` may exit before or after exo writes
+        p = shell(f"EXO {args} | true; echo EXIT=${{PIPESTATUS[0]}} >&2", env)
+        assert p.stderr.decode().rsplit("EXIT=", 1)[1].strip() == "0", p.stderr
+        assert b"Traceback" not in p.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["studies", "--help"]])
+def test_help_and_version_into_a_full_device_say_so(tmp_path, args):
+    """Issue 12 item 15: `exo --version > /dev/full` was a 17-frame traceback."""
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([*EXO, *args], env=base_env(cache=tmp_path / "cache"), stdout=full, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert p.stderr.decode().splitlines() == ["Error: cannot write the output: No space left on device"], p.stderr
