@@ -580,7 +580,7 @@ def cite(
     from . import cite as citing  # noqa: PLC0415
 
     wanted = list(keys or [])
-    stdin_text = sys.stdin.read() if "-" in wanted else ""
+    stdin_text = _read_stdin() if "-" in wanted else ""
     cat = _load(data)
     wanted = citing.expand_keys(cat, wanted, stdin_text, all_)
     text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl)
@@ -595,6 +595,35 @@ def cite(
             text = wrap_lines(text, shutil.get_terminal_size().columns)
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+STDIN_LIMIT = 16_000_000  # bytes: a million keys, and /dev/zero is refused at once
+
+
+def _read_stdin() -> str:
+    """The keys piped to `exo cite -`: at most STDIN_LIMIT bytes of UTF-8."""
+    hint = "pipe keys in, e.g. `exo studies --disease gvhd -o keys | exo cite -`"
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise UsageError("cannot read keys from standard input: it is closed", hint)
+    chunks, size = [], 0
+    try:
+        while size <= STDIN_LIMIT:
+            chunk = stream.read(min(1 << 20, STDIN_LIMIT + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as e:
+        raise UsageError(f"cannot read keys from standard input: {e.strerror or e}", hint) from None
+    if size > STDIN_LIMIT:
+        raise UsageError(f"standard input holds more than {STDIN_LIMIT // 1_000_000} MB; exo cite - reads keys", hint)
+    raw = b"".join(chunks)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise UsageError(f"standard input is not UTF-8 text (line {line}, byte {e.start})", hint) from None
 
 
 @app.command("map")

@@ -369,3 +369,31 @@ def test_help_and_version_into_a_full_device_say_so(tmp_path, args):
         p = subprocess.run([*EXO, *args], env=base_env(cache=tmp_path / "cache"), stdout=full, stderr=subprocess.PIPE, timeout=60)
     assert p.returncode == 2, (p.returncode, p.stderr)
     assert p.stderr.decode().splitlines() == ["Error: cannot write the output: No space left on device"], p.stderr
+
+
+# -- exo cite - with odd standard inputs -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "redirect, message",
+    [
+        ("<&-", "standard input: it is closed"),
+        ("</dev/zero", "standard input holds more than 16 MB"),
+        ("< <(printf 'Bruno2009\\n\\xff\\xfe\\n')", "standard input is not UTF-8 text (line 2, byte 10)"),
+    ],
+    ids=["closed", "dev-zero", "not-utf8"],
+)
+def test_cite_dash_with_an_odd_stdin_is_a_usage_error(tmp_path, redirect, message):
+    """Issue 12 item 22: a message and exit 2, never exit 3 or MemoryError;
+    /dev/zero is read only up to the limit."""
+    p = shell(f"EXO cite - {redirect}", base_env(cache=tmp_path / "cache"))
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert message in p.stderr.decode(), p.stderr
+    assert b"Traceback" not in p.stderr and b"internal error" not in p.stderr
+    assert p.stdout == b""
+
+
+def test_cite_dash_still_reads_keys_from_a_pipe(tmp_path):
+    p = shell("printf '\\xef\\xbb\\xbfBruno2009\\nKalluri2020\\n' | EXO cite - --style intext", base_env(cache=tmp_path / "cache"))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().splitlines() == ["Bruno et al., 2009", "Kalluri and LeBleu, 2020"]
