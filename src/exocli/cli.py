@@ -584,6 +584,11 @@ def cite(
     cat = _load(data)
     wanted = citing.expand_keys(cat, wanted, stdin_text, all_)
     text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl)
+    from .text import ascii_json, can_encode  # noqa: PLC0415
+
+    fmt_name = format_.strip().lower()
+    if citing.ALIASES.get(fmt_name, fmt_name) == "csl-json" and not can_encode(sys.stdout, text):
+        text = ascii_json(text)  # CSL-JSON under a Latin-1 locale: escapes, not "?"
     if _isatty(sys.stdout):
         import shutil  # noqa: PLC0415
 
@@ -715,6 +720,7 @@ def main() -> None:
     if sys.stdout is None:  # started with stdout closed (`exo ... >&-`)
         _err("Error: cannot write the output: standard output is closed")
         sys.exit(EXIT_USAGE)
+    _fit_locale()
     code: int | str | None = 0
     try:
         _app_for(sys.argv[1:])(prog_name="exo")
@@ -785,6 +791,18 @@ def _guard_stderr() -> None:
     sys.stderr = io.TextIOWrapper(
         io.BufferedWriter(_Stderr(fd)), encoding=encoding, errors="backslashreplace", line_buffering=True
     )
+
+
+def _fit_locale() -> None:
+    """Under a locale that cannot write every character (ISO-8859-1), print
+    what it can and a replacement for the rest, instead of failing."""
+    import codecs  # noqa: PLC0415
+
+    try:
+        if codecs.lookup(sys.stdout.encoding).name != "utf-8":
+            sys.stdout.reconfigure(errors="replace")
+    except (AttributeError, LookupError, TypeError, ValueError):
+        pass
 
 
 def _app_for(argv: list[str]) -> typer.Typer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from . import model
-from .render import Format, cell_text, console, md_cell, object_for, sheet_cell, write_csv, write_json
+from .render import Format, cell_text, console, glyph, md_cell, object_for, sheet_cell, write_csv, write_json
 from .text import one_line, printable
 from .views import row_studies, summary_line
 
@@ -212,7 +212,7 @@ def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> N
             head.append("  " + "all".rjust(all_w), style="bold" if color else "")
         con.print(head, no_wrap=True, overflow="ignore", crop=False)
         rule = label_w + sum(widths[i] + 2 for i in chunk) + (all_w + 2 if last else 0)
-        con.print(Text("─" * rule, style="dim" if color else ""), no_wrap=True, crop=False)
+        con.print(Text(glyph(con, "─", "-") * rule, style="dim" if color else ""), no_wrap=True, crop=False)
         for r in rows:
             line = Text(printable(r).ljust(label_w), style="bold cyan" if color else "")
             for i in chunk:
@@ -302,7 +302,7 @@ def _stats_view(s: dict, out: TextIO, *, color: bool, width: int | None) -> None
         top = max((n for _, n in items), default=1)
         room = max(10, min(40, con.width - 40))
         for name, n in items:
-            bar = "█" * (max(1, round(n / top * room)) if n else 0)
+            bar = glyph(con, "█", "#") * (max(1, round(n / top * room)) if n else 0)
             t.add_row(Text(printable(name)), Text(str(n)), Text(bar, style=style if color else ""))
         return t
 

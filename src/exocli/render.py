@@ -16,7 +16,7 @@ from typing import Sequence, TextIO
 
 from . import model
 from .errors import UsageError, quoted
-from .text import json_text, one_line, printable
+from .text import ascii_json, can_encode, json_text, one_line, printable
 
 
 class Format(str, enum.Enum):
@@ -203,12 +203,17 @@ def wrap_lines(text: str, width: int, indent: int = 4) -> str:
 
 
 def write_json(data: object, fmt: Format, out: TextIO) -> None:
-    """JSON: the data, indented. JSONL: one line per item of a list, else one line."""
+    """JSON: the data, indented. JSONL: one line per item of a list, else one line.
+
+    An output whose encoding cannot hold every character (an ISO-8859-1
+    locale) gets them as \\u escapes: the same data, nothing replaced.
+    """
+    safe = (lambda t: t) if can_encode(out, "\u2013\U0001f9ec") else ascii_json
     if fmt is Format.JSON:
-        out.write(json_text(data, indent=2) + "\n")
+        out.write(safe(json_text(data, indent=2)) + "\n")
     else:
         for item in data if isinstance(data, list) else [data]:
-            out.write(json_text(item) + "\n")
+            out.write(safe(json_text(item)) + "\n")
 
 
 def write_csv(out: TextIO, *parts) -> None:
@@ -297,6 +302,16 @@ def console(out: TextIO, color: bool, width: int | None = None):
     )
 
 
+def glyph(con, fancy: str, plain: str) -> str:
+    """``fancy`` if the console's encoding can write it, else ``plain``
+    (box drawing on a Latin-1 terminal)."""
+    try:
+        fancy.encode(con.encoding)
+    except (UnicodeEncodeError, LookupError):
+        return plain
+    return fancy
+
+
 def column_widths(cells: list[list[str]], cols: list[str], avail: int) -> list[int]:
     """Widths that fit ``avail`` columns of text: short columns keep their width,
     the rest shrink in proportion to their natural width, never below their
@@ -377,7 +392,7 @@ def _table(objs: list[dict], cols: list[str], out: TextIO, *, color: bool, width
         text.append(title + "\n", style="bold" if color else None)
     head = [lines_of(c, c, w) for c, w in zip(cols, widths)]
     _rows_into(text, head, widths, right, ["bold" if color else None] * len(cols))
-    text.append("─" * (sum(widths) + len(GAP) * (len(cols) - 1)) + "\n", style="dim" if color else None)
+    text.append(glyph(con, "─", "-") * (sum(widths) + len(GAP) * (len(cols) - 1)) + "\n", style="dim" if color else None)
     for row in cells:
         _rows_into(text, [lines_of(c, v, w) for c, v, w in zip(cols, row, widths)], widths, right, styles)
     con.print(text, end="", no_wrap=True, overflow="ignore", crop=False, soft_wrap=True)

@@ -97,6 +97,21 @@ def json_text(obj: object, indent: int | None = None) -> str:
     return _INVISIBLE.sub(_json_escape, text)
 
 
+def ascii_json(text: str) -> str:
+    """JSON text with every non-ASCII character written as a \\u escape: the
+    same data, for an output whose encoding (ISO-8859-1) cannot hold them all."""
+    return re.sub(r"[^\x00-\x7f]", _json_escape, text)
+
+
+def can_encode(stream, text: str) -> bool:
+    """Whether ``stream``'s encoding can write ``text``."""
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def _json_escape(m: re.Match) -> str:
     o = ord(m.group())
     if o < 0x10000:

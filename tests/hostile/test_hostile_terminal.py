@@ -1,0 +1,98 @@
+"""Odd terminals and locales: Latin-1 output, wide characters, narrow windows,
+and a record linked to a hundred thousand others.
+
+Real processes only: a locale is read at start-up, and widths and the
+progress line only matter on a real pseudo-terminal.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from exo_hostile import base_env, run, run_on_pty, toml_str, visible
+
+# Text outside Latin-1: Japanese, an emoji, Greek, an en dash (the bundled
+# data has en dashes in page ranges: Kordelas2014 is 970–973).
+WIDE_TITLE = "間葉系幹細胞由来エクソソームによる移植片対宿主病の治療効果に関する研究と臨床応用への展望について詳しく述べる"
+EMOJI_TITLE = "🧬🦠 Exosome 🧪 cargo 🧫 in 🐭 models of graft-versus-host 🩸 disease with 🔬🔬🔬🔬🔬🔬🔬🔬🔬🔬🔬🔬🔬🔬 imaging"
+MIXED_TITLE = "幹細胞exosome混合タイトルwith英語とCJKの長い長い単語なしテキストがここに続きます β–catenin"
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("wide-data")
+    records = [
+        ("Wide2020", WIDE_TITLE, ["山田, 太郎", "李, 明"]),
+        ("Emoji2021", EMOJI_TITLE, ["Emoji, E."]),
+        ("Mixed2022", MIXED_TITLE, ["Wang, W."]),
+    ]
+    (folder / "studies.toml").write_text(
+        "".join(
+            f"[{key}]\ntitle = {toml_str(title)}\nauthors = [{', '.join(toml_str(a) for a in authors)}]\n"
+            f'year = 2020\ndiseases = ["gvhd"]\njournal = "J. Ω–Δ."\n\n'
+            for key, title, authors in records
+        ),
+        encoding="utf-8",
+    )
+    return folder
+
+
+# -- a Latin-1 locale ------------------------------------------------------------------------
+
+LATIN1 = {"PYTHONIOENCODING": "iso-8859-1", "LANG": "en_US.ISO-8859-1", "LC_ALL": "en_US.ISO-8859-1"}
+
+LATIN1_CASES = {
+    "cite": ["cite", "Kordelas2014", "Wide2020"],
+    "cite-apa": ["cite", "Emoji2021", "--style", "apa"],
+    "cite-bibtex-utf8": ["cite", "Wide2020", "--format", "bibtex", "--utf8"],
+    "search": ["search", "exosome", "graft"],
+    "studies-table": ["studies", "--disease", "gvhd", "-o", "table"],
+    "show-panel": ["show", "Wide2020", "-o", "table"],
+    "show-plain": ["show", "Kordelas2014"],
+    "stats-table": ["stats", "-o", "table"],
+    "map-table": ["map", "-o", "table"],
+    "studies-csv": ["studies", "--disease", "gvhd", "-o", "csv"],
+}
+
+
+@pytest.mark.parametrize("args", list(LATIN1_CASES.values()), ids=list(LATIN1_CASES))
+def test_a_latin1_locale_prints_what_it_can(tmp_path, wide, args):
+    """Issue 12 item 21: characters the locale cannot encode are replaced,
+    never a UnicodeEncodeError (exit 3)."""
+    p = run(args, base_env(cache=tmp_path / "cache", data_path=wide, **LATIN1))
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == b"", p.stderr
+    text = p.stdout.decode("iso-8859-1")
+    assert any(name in text for name in ("Kordelas", "Wide2020", "Emoji", "exosome", "studies", "gvhd", "wide", "bmsc"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["show", "Wide2020", "--json"], ["studies", "--disease", "gvhd", "--json"], ["search", "exosome", "-o", "jsonl"], ["cite", "Wide2020", "Kordelas2014", "--format", "csl-json"]],
+    ids=["show", "studies", "search-jsonl", "csl-json"],
+)
+def test_json_in_a_latin1_locale_keeps_every_character(tmp_path, wide, args):
+    """JSON escapes what Latin-1 cannot hold (\\u escapes): the same data as
+    in a UTF-8 locale, nothing replaced."""
+    env = base_env(cache=tmp_path / "cache", data_path=wide)
+    latin1 = run(args, {**env, **LATIN1})
+    utf8 = run(args, {**env, "PYTHONIOENCODING": "utf-8"})
+    assert latin1.returncode == utf8.returncode == 0, latin1.stderr
+    assert latin1.stdout.isascii()
+
+    def parse(raw: bytes, encoding: str):
+        text = raw.decode(encoding)
+        return [json.loads(line) for line in text.splitlines()] if "jsonl" in args else json.loads(text)
+
+    assert parse(latin1.stdout, "iso-8859-1") == parse(utf8.stdout, "utf-8")
+
+
+def test_a_latin1_terminal_gets_a_table_and_no_traceback(tmp_path, wide):
+    code, raw = run_on_pty(["studies", "--disease", "gvhd"], base_env(cache=tmp_path / "cache", data_path=wide, **LATIN1), columns=100)
+    text = raw.decode("iso-8859-1")
+    assert code == 0, text
+    assert "Traceback" not in text and "internal error" not in text
+    assert "Wide2020" in text and "Kordelas2014" in text
+    assert "-" * 40 in text  # the rule under the head, in a character Latin-1 has
