@@ -16,7 +16,7 @@ from typing import Sequence, TextIO
 
 from . import model
 from .errors import UsageError, quoted
-from .text import ascii_json, can_encode, json_text, one_line, printable
+from .text import ascii_json, can_encode, cells, chop, json_text, one_line, pad, printable
 
 
 class Format(str, enum.Enum):
@@ -190,15 +190,19 @@ def wrap_lines(text: str, width: int, indent: int = 4) -> str:
     (a DOI or URL stays whole). For long citations on a terminal."""
     import textwrap  # noqa: PLC0415
 
+    width = max(20, width)
     out = []
     for line in text.splitlines():
-        out.append(
-            textwrap.fill(
-                line, width=max(20, width), subsequent_indent=" " * indent, break_long_words=False, break_on_hyphens=False
+        if cells(line) <= width:
+            out.append(line)
+        elif cells(line) == len(line):
+            out.append(
+                textwrap.fill(line, width=width, subsequent_indent=" " * indent, break_long_words=False, break_on_hyphens=False)
             )
-            if len(line) > width
-            else line
-        )
+        else:
+            first, *rest = wrap_cells(line, width, break_words=False)
+            rest = wrap_cells(" ".join(rest), width - indent, break_words=False) if rest else []
+            out.append("\n".join([first] + [" " * indent + r for r in rest]))
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
 
 
@@ -312,11 +316,11 @@ def glyph(con, fancy: str, plain: str) -> str:
     return fancy
 
 
-def column_widths(cells: list[list[str]], cols: list[str], avail: int) -> list[int]:
-    """Widths that fit ``avail`` columns of text: short columns keep their width,
-    the rest shrink in proportion to their natural width, never below their
-    longest word (up to 16) and never so far that a word is lost."""
-    natural = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
+def column_widths(rows: list[list[str]], cols: list[str], avail: int) -> list[int]:
+    """Widths in terminal cells that fit ``avail``: short columns keep their
+    width, the rest shrink in proportion to their natural width, never below
+    their longest word (up to 16) and never so far that a word is lost."""
+    natural = [max([cells(c)] + [cells(row[i]) for row in rows]) for i, c in enumerate(cols)]
     if sum(natural) <= avail:
         return natural
     floor = []
@@ -328,7 +332,7 @@ def column_widths(cells: list[list[str]], cols: list[str], avail: int) -> list[i
             # unless nothing else can give.
             floor.append(min(natural[i], 40))
         else:
-            longest = max([len(w) for row in cells for w in row[i].split()] or [1])
+            longest = max([cells(w) for row in rows for w in row[i].split()] or [1])
             # Wide enough for a phrase, not just a word: a column of one word
             # a line reads badly.
             floor.append(max(min(len(c), 12), min(longest, 16), min(natural[i], avail // 5)))
@@ -375,16 +379,16 @@ def _table(objs: list[dict], cols: list[str], out: TextIO, *, color: bool, width
     from rich.text import Text  # noqa: PLC0415
 
     con = console(out, color, width)
-    cells = [[printable(cell_text(o, c, True)) for c in cols] for o in objs]
-    widths = column_widths(cells, cols, con.width - len(GAP) * (len(cols) - 1) - 1)
+    rows = [[printable(cell_text(o, c, True)) for c in cols] for o in objs]
+    widths = column_widths(rows, cols, con.width - len(GAP) * (len(cols) - 1) - 1)
     right = [c in ("score", "year", "count") for c in cols]
     styles = [STYLE.get(c) if color else None for c in cols]
 
     def lines_of(c: str, v: str, w: int) -> list[str]:
-        if len(v) <= w and "\n" not in v:
+        if cells(v) <= w and "\n" not in v:
             return [v]
         if c in SHORT_COLUMNS or c in WHOLE_COLUMNS:
-            return [v[i : i + w] for i in range(0, len(v), w)] or [""]  # fold, never lose
+            return chop(v, w)  # fold, never lose
         return _wrap(v, w).split("\n")
 
     text = Text()
@@ -393,7 +397,7 @@ def _table(objs: list[dict], cols: list[str], out: TextIO, *, color: bool, width
     head = [lines_of(c, c, w) for c, w in zip(cols, widths)]
     _rows_into(text, head, widths, right, ["bold" if color else None] * len(cols))
     text.append(glyph(con, "─", "-") * (sum(widths) + len(GAP) * (len(cols) - 1)) + "\n", style="dim" if color else None)
-    for row in cells:
+    for row in rows:
         _rows_into(text, [lines_of(c, v, w) for c, v, w in zip(cols, row, widths)], widths, right, styles)
     con.print(text, end="", no_wrap=True, overflow="ignore", crop=False, soft_wrap=True)
 
@@ -407,7 +411,7 @@ def _rows_into(text, parts: list[list[str]], widths: list[int], right: list[bool
         # Trailing blank cells are dropped so lines carry no padding at the end.
         end = max((i for i, v in enumerate(line_cells) if v), default=0)
         for i, v in enumerate(line_cells[: end + 1]):
-            cell = v.rjust(widths[i]) if right[i] else (v if i == end else v.ljust(widths[i]))
+            cell = pad(v, widths[i], right=True) if right[i] else (v if i == end else pad(v, widths[i]))
             text.append(cell, style=styles[i])
             if i < min(end, last):
                 text.append(GAP)
@@ -416,12 +420,45 @@ def _rows_into(text, parts: list[list[str]], widths: list[int], right: list[bool
 
 def _wrap(text: str, width: int) -> str:
     """Wrap at spaces and, failing that, after hyphens (graft-versus-/host),
-    so long compound words break where a reader expects."""
+    so long compound words break where a reader expects. Widths are terminal
+    cells: a CJK character or an emoji takes two."""
     import textwrap  # noqa: PLC0415
 
-    if len(text) <= width:
+    if cells(text) <= width:
         return text
     lines = []
     for para in text.split("\n"):
-        lines += textwrap.wrap(para, width=max(1, width), break_on_hyphens=True, break_long_words=True) or [""]
+        if cells(para) == len(para):
+            lines += textwrap.wrap(para, width=max(1, width), break_on_hyphens=True, break_long_words=True) or [""]
+        else:
+            lines += wrap_cells(para, max(1, width), break_words=True)
     return "\n".join(lines)
+
+
+def wrap_cells(text: str, width: int, break_words: bool) -> list[str]:
+    """``text`` wrapped to ``width`` terminal cells at spaces. A word wider
+    than a line is broken after its hyphens and then anywhere if
+    ``break_words``, else only where it holds wide (CJK) characters, which
+    may break between any two; a DOI or URL stays whole."""
+    import re  # noqa: PLC0415
+
+    lines: list[str] = []
+    line, used = "", 0
+    for word in text.split():
+        n = cells(word)
+        if n <= width:
+            pieces = [word]
+        elif break_words or n != len(word):
+            pieces = [p for part in re.split(r"(?<=-)(?=.)", word) for p in chop(part, width)]
+        else:
+            pieces = [word]
+        for i, piece in enumerate(pieces):
+            sep = " " if i == 0 and line else ""
+            n = cells(piece)
+            if line and used + len(sep) + n > width:
+                lines.append(line)
+                line, used, sep = "", 0, ""
+            line += sep + piece
+            used += len(sep) + n
+    lines.append(line)
+    return lines

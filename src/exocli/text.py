@@ -123,3 +123,60 @@ def _json_escape(m: re.Match) -> str:
 def one_line(text: str) -> str:
     """`printable`, with tabs and newlines as spaces (for tab-separated output)."""
     return printable(text).replace("\n", " ").replace("\t", " ")
+
+
+# -- terminal cells -------------------------------------------------------------------
+# A terminal shows East Asian wide and full-width characters (CJK, most emoji)
+# in two cells and combining marks in none, so layout measures cells, not
+# characters. Text reaching these has been through `printable`.
+
+
+def char_cells(ch: str) -> int:
+    """The terminal cells of one character: 0, 1 or 2."""
+    if ch < "\u0300":  # ASCII and Latin-1: one cell (controls are already visible)
+        return 1
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def cells(text: str) -> int:
+    """The terminal cells a text takes."""
+    if text.isascii():
+        return len(text)
+    return sum(map(char_cells, text))
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` cells (on the left if ``right``)."""
+    fill = " " * max(0, width - cells(text))
+    return fill + text if right else text + fill
+
+
+def chop(text: str, width: int) -> list[str]:
+    """``text`` in pieces of at most ``width`` cells (at least one character
+    each, so a wide character in a one-cell column still moves on)."""
+    if text.isascii():
+        return [text[i : i + width] for i in range(0, len(text), max(1, width))] or [""]
+    pieces, piece, used = [], "", 0
+    for ch in text:
+        n = char_cells(ch)
+        if piece and used + n > width:
+            pieces.append(piece)
+            piece, used = "", 0
+        piece += ch
+        used += n
+    pieces.append(piece)
+    return pieces
+
+
+def clip(text: str, width: int, keep_end: bool = False) -> str:
+    """``text`` cut to ``width`` cells with "…" where it was cut (at its start
+    with ``keep_end``, so a path keeps its file name)."""
+    if cells(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    if keep_end:
+        return "…" + chop(text[::-1], width - 1)[0][::-1]
+    return chop(text, width - 1)[0] + "…"

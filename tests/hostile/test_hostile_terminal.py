@@ -96,3 +96,42 @@ def test_a_latin1_terminal_gets_a_table_and_no_traceback(tmp_path, wide):
     assert "Traceback" not in text and "internal error" not in text
     assert "Wide2020" in text and "Kordelas2014" in text
     assert "-" * 40 in text  # the rule under the head, in a character Latin-1 has
+
+
+# -- wide characters on an 80-column terminal -------------------------------------------------
+
+
+def display_cells(line: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(line)
+
+
+WIDE_CASES = {
+    "studies": ["studies", "--disease", "gvhd"],
+    "studies-narrow-columns": ["studies", "--disease", "gvhd", "--fields", "key,title,authors,journal,year"],
+    "search": ["search", "exosome", "graft", "-n", "8"],
+    "show-study": ["show", "Wide2020"],
+    "show-disease": ["show", "gvhd"],
+    "cite": ["cite", "Wide2020", "Emoji2021", "Mixed2022"],
+    "cite-apa": ["cite", "Wide2020", "Emoji2021", "Mixed2022", "--style", "apa"],
+}
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.parametrize("args", list(WIDE_CASES.values()), ids=list(WIDE_CASES))
+def test_wide_characters_never_overflow_a_line(tmp_path, wide, args, columns):
+    """Issue 12 item 27: CJK and emoji take two cells; rows were measured in
+    characters and came out 94-105 cells wide on 80 columns. Nothing is cut:
+    every character of the Japanese title reaches the screen, in order."""
+    code, raw = run_on_pty(args, base_env(cache=tmp_path / "cache", data_path=wide), columns=columns)
+    text = visible(raw)
+    assert code == 0, text
+    wide_lines = [(display_cells(line), line) for line in text.splitlines() if display_cells(line) > columns]
+    assert not wide_lines, wide_lines
+    if args[0] != "search" and "gvhd" not in args[1:2]:
+        flat = "".join(text.split())
+        pos = 0
+        for ch in WIDE_TITLE if "Wide2020" in args else "":
+            pos = flat.find(ch, pos)
+            assert pos >= 0, (ch, text)
