@@ -247,18 +247,50 @@ def _load(data: list[Path] | None):
             if total < 1_000_000:
                 return
             shown.append(path)
-            from .text import one_line  # noqa: PLC0415
-
             share = f"{100 * done // total}%" if done else "..."
-            sys.stderr.write(f"\rexo: first run, reading {one_line(path)} ({total / 1e6:.0f} MB) {share}\x1b[K")
-            sys.stderr.flush()
+            _err_line(progress_line(path, f" ({total / 1e6:.0f} MB) {share}", _stderr_columns()))
 
     try:
         return load(data or (), progress=progress)
     finally:
         if shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
+            _err_line("")
+
+
+def progress_line(path: str, tail: str, columns: int) -> str:
+    """"exo: first run, reading PATH TAIL" in less than ``columns`` cells.
+
+    NOTE: a line as wide as the terminal wraps, and "\\r" then returns only to
+    the start of its last row, leaving the others on screen at every update.
+    A long path loses its start ("…/data/studies.toml") before anything else.
+    """
+    from .text import cells, clip, one_line  # noqa: PLC0415
+
+    head = "exo: first run, reading "
+    room = columns - 1 - cells(head) - cells(tail)
+    if room >= 12:
+        return head + clip(one_line(path), room, keep_end=True) + tail
+    return clip(head + one_line(path) + tail, max(1, columns - 1))
+
+
+def _stderr_columns() -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns or 80
+    except (OSError, ValueError, AttributeError):
+        return 80
+
+
+def _err_line(text: str) -> None:
+    """Rewrite the current line of stderr (a terminal) with ``text``."""
+    try:
+        sys.stderr.write(f"\r{text}\x1b[K")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _explain(notes, quiet: bool) -> None:

@@ -135,3 +135,25 @@ def test_wide_characters_never_overflow_a_line(tmp_path, wide, args, columns):
         for ch in WIDE_TITLE if "Wide2020" in args else "":
             pos = flat.find(ch, pos)
             assert pos >= 0, (ch, text)
+
+
+# -- the first-run progress line ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("parts", [["data-" + "x" * 150], ["データ" * 20, "フォルダ" * 15]], ids=["long-ascii", "long-wide"])
+def test_progress_line_fits_the_terminal(tmp_path, parts):
+    """Issue 12 item 28: a progress line wider than the terminal wraps, and
+    each "\\r" update then leaves a stale line behind. Every update is
+    narrower than the terminal and keeps the file name."""
+    from exo_hostile import synthetic_studies
+
+    folder = synthetic_studies(tmp_path.joinpath(*parts), 9000)
+    assert (folder / "studies.toml").stat().st_size > 1_000_000
+    code, raw = run_on_pty(["studies", "--year", "2001", "-o", "keys"], base_env(cache=tmp_path / "cache", data_path=folder), columns=60)
+    assert code == 0, raw[-500:]
+    updates = [visible(part).replace("\x1b[K", "") for part in raw.split(b"\r")]
+    progress = [u for u in updates if u.startswith("exo: first run")]
+    assert progress, updates[:5]
+    for line in progress:
+        assert display_cells(line) < 60, (display_cells(line), line)
+        assert "studies.toml" in line and "MB)" in line, line
