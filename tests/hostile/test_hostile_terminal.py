@@ -157,3 +157,59 @@ def test_progress_line_fits_the_terminal(tmp_path, parts):
     for line in progress:
         assert display_cells(line) < 60, (display_cells(line), line)
         assert "studies.toml" in line and "MB)" in line, line
+
+
+# -- a record linked to thousands -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory):
+    """5,000 studies tagged gvhd and bmsc, with a warm cache."""
+    folder = tmp_path_factory.mktemp("crowded-data")
+    (folder / "studies.toml").write_text(
+        "".join(
+            f'[Crowd{i}]\ntitle = "Synthetic study {i} of exosome kinetics"\nauthors = ["Doe, J."]\n'
+            f'year = {2000 + i % 20}\ndiseases = ["gvhd"]\nsources = ["bmsc"]\n\n'
+            for i in range(5000)
+        ),
+        encoding="utf-8",
+    )
+    env = base_env(cache=tmp_path_factory.mktemp("crowded-cache"), data_path=folder)
+    assert run(["studies", "-o", "keys"], env).returncode == 0
+    return env
+
+
+@pytest.mark.parametrize(
+    "args, hint",
+    [(["show", "gvhd"], "`exo studies --disease gvhd` lists them"), (["show", "bmsc"], "`exo studies --source bmsc` lists them")],
+    ids=["disease", "source"],
+)
+def test_show_caps_a_long_link_list_with_a_count(crowded, args, hint):
+    """Issue 12 item 32: `exo show gvhd` drew every one of 100,000 linked
+    studies in a rich grid (56 s on a terminal). The terminal gets the first
+    ones, then how many more and the command that lists them."""
+    import re
+
+    listed = run(["studies", "--disease" if "gvhd" in args else "--source", args[1], "-o", "keys"], crowded)
+    total = len(listed.stdout.split())
+    assert total > 5000
+    code, raw = run_on_pty(args, crowded, columns=100)
+    text = visible(raw)
+    assert code == 0, text[-2000:]
+    lines = text.splitlines()
+    assert len(lines) < 400, len(lines)
+    assert all(display_cells(line) <= 100 for line in lines)
+    m = re.search(r"… and ([\d,]+) more; " + re.escape(hint), text)
+    assert m, text[-3000:]
+    from exocli.display import MAX_LINKS
+
+    assert int(m.group(1).replace(",", "")) == total - MAX_LINKS
+    assert len(re.findall(r"\bCrowd\d+\b", text)) <= MAX_LINKS
+
+
+def test_show_json_and_pipes_keep_every_link(crowded):
+    data = json.loads(run(["show", "gvhd", "--json"], crowded).stdout)
+    assert len(data["links"]["studies"]) == len(set(data["links"]["studies"])) > 5000
+    plain = run(["show", "gvhd"], crowded).stdout.decode()
+    studies = next(line for line in plain.splitlines() if line.startswith("studies\t"))
+    assert len(studies.split("\t")[1].split(", ")) == len(data["links"]["studies"])
