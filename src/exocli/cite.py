@@ -43,6 +43,8 @@ __all__ = [
     "sentence_case",
     "intext_citation",
     "latex_escape",
+    "bibtex_keys",
+    "bibtex_name",
     "Name",
     "parse_name",
 ]
@@ -361,7 +363,9 @@ def _punct(text: str, mark: str) -> str:
 def format_style(rec: dict, style: Style | str) -> str:
     """One record as one line of text in ``style``."""
     st = _choose(Style, style, "style")
-    return _STYLES[st](rec)
+    # A line break or tab inside a title (a data file may hold one) must not
+    # split a citation: one citation, one line.
+    return _one_line(_STYLES[st](rec))
 
 
 def _review(rec: dict) -> str:
@@ -663,15 +667,40 @@ def latex_escape(text: str, latex: bool = True) -> str:
     """Text made safe for a BibTeX field.
 
     Both modes escape LaTeX's special characters (& % $ # _ { } ~ ^ \\) and
-    write en/em dashes as -- and ---. With ``latex`` (the default) accented
+    write en/em dashes as -- and ---. Braces that do not pair up become
+    \\textbraceleft{} and \\textbraceright{}, so no value can close its field. With ``latex`` (the default) accented
     letters, Greek letters and common symbols become LaTeX commands
     ("{\\'e}", "{$\\alpha$}") so classic BibTeX works; without it they stay
     UTF-8 (for biber/biblatex, XeLaTeX, LuaLaTeX). A character with no
     LaTeX form is left as UTF-8.
     """
+    return _escape(text, latex, _braces_balanced(text))
+
+
+# Braces for a text whose own braces do not pair up: BibTeX counts every brace,
+# escaped or not, so "\}" alone would end the field.
+_LONE_BRACES = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+
+
+def _braces_balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _escape(text: str, latex: bool, balanced: bool) -> str:
+    """`latex_escape`, told whether the braces of the whole field pair up."""
     out = []
     for ch in text:
-        if ch in _BIB_SPECIALS:
+        if not balanced and ch in _LONE_BRACES:
+            out.append(_LONE_BRACES[ch])
+        elif ch in _BIB_SPECIALS:
             out.append(_BIB_SPECIALS[ch])
         elif ch in _DASHES:
             out.append(_DASHES[ch])
@@ -713,21 +742,22 @@ def bibtex_title(title: str, latex: bool = True) -> str:
     Every word holding a capital letter ({GVHD}, {MSC}, {CD39}) is wrapped in
     braces, except the sentence-initial capital of the first word.
     """
+    balanced = _braces_balanced(title)
     out = []
     pos = 0
     first = True
     for m in _WORD.finditer(title):
-        out.append(latex_escape(title[pos:m.start()], latex))
+        out.append(_escape(title[pos:m.start()], latex, balanced))
         word = m.group(0)
         caps = any(c.isupper() for c in word)
         initial_only = word[0].isupper() and not any(c.isupper() for c in word[1:])
-        text = latex_escape(word, latex)
+        text = _escape(word, latex, balanced)
         if caps and not (first and initial_only):
             text = "{" + text + "}"
         out.append(text)
         first = False
         pos = m.end()
-    out.append(latex_escape(title[pos:], latex))
+    out.append(_escape(title[pos:], latex, balanced))
     return "".join(out)
 
 
@@ -736,43 +766,96 @@ def bibtex_key(key: str) -> str:
     return re.sub(r"[\s\"#%'(),={}\\~]", "-", key)
 
 
+def bibtex_keys(keys: list[str]) -> list[str]:
+    """`bibtex_key` of each key, made unique (BibTeX compares keys ignoring case).
+
+    A key BibTeX accepts as it is keeps its form; one whose escaped form is
+    already taken (O'Brien2020 beside O-Brien2020) gets -2, -3, ...
+    """
+    escaped = [bibtex_key(k) for k in keys]
+    taken: set[str] = set()
+    out: list[str | None] = [None] * len(keys)
+    # Keys that needed no escaping first, so they are never the ones renamed.
+    order = sorted(range(len(keys)), key=lambda i: escaped[i] != keys[i])
+    for i in order:
+        key, n = escaped[i], 1
+        while key.casefold() in taken:
+            n += 1
+            key = f"{escaped[i]}-{n}"
+        taken.add(key.casefold())
+        out[i] = key
+    return [k for k in out if k is not None]
+
+
+_AND = re.compile(r"\sand\s", re.IGNORECASE)
+
+
+def bibtex_name(author: str, latex: bool = True) -> str:
+    """One author for BibTeX's author list.
+
+    A name BibTeX would misread is braced whole: one without the comma of
+    "Surname, I." (a group: BibTeX would take its last word for the surname),
+    one holding " and " (BibTeX would split it into two people), more than two
+    commas, or the word "others" (BibTeX's et al.).
+    """
+    name = _one_line(author)
+    text = latex_escape(name, latex)
+    if "," not in name or _AND.search(name) or name.count(",") > 2 or name.casefold() == "others":
+        return "{" + text + "}"
+    return text
+
+
+def _bibtex_doi(doi: str) -> str:
+    """The DOI verbatim, but for the characters that could end or break the
+    field (braces, backslash, spaces), percent-encoded as in a DOI URL."""
+    return re.sub(r"[{}\\\s]", lambda m: "%" + "".join(f"{b:02X}" for b in m.group().encode("utf-8")), doi)
+
+
 def format_bibtex(records: list[dict], latex: bool = True) -> str:
     """@article entries, one per record, separated by blank lines.
 
-    The DOI is written verbatim (biblatex and the doi package read it so);
-    a truncated author list ends in "and others".
+    Every value is escaped so that no data can end its field or add one: a
+    value's braces always pair up, and line breaks become spaces. The DOI is
+    written verbatim (biblatex and the doi package read it so), braces,
+    backslashes and spaces percent-encoded; a truncated author list ends in
+    "and others". Keys are unique after escaping (`bibtex_keys`).
     """
     entries = []
-    for rec in records:
+    keys = bibtex_keys([rec["key"] for rec in records])
+    for rec, key in zip(records, keys):
         fields: list[tuple[str, str]] = []
         authors = list(rec.get("authors") or ())
-        names = [latex_escape(a, latex) for a in authors]
+        names = [bibtex_name(a, latex) for a in authors]
         if rec.get("et_al"):
             names.append("others")
         if names:
             fields.append(("author", " and ".join(names)))
-        fields.append(("title", bibtex_title(rec.get("title", ""), latex)))
+        fields.append(("title", bibtex_title(_one_line(rec.get("title", "")), latex)))
         if rec.get("journal"):
-            fields.append(("journal", latex_escape(bare_journal(rec["journal"]), latex)))
-        fields.append(("year", str(rec.get("year", ""))))
+            fields.append(("journal", _bib_text(bare_journal(rec["journal"]), latex)))
+        fields.append(("year", _bib_text(str(rec.get("year", "")), latex)))
         if rec.get("volume"):
-            fields.append(("volume", latex_escape(str(rec["volume"]), latex)))
+            fields.append(("volume", _bib_text(str(rec["volume"]), latex)))
         if rec.get("issue"):
-            fields.append(("number", latex_escape(str(rec["issue"]), latex)))
+            fields.append(("number", _bib_text(str(rec["issue"]), latex)))
         loc = _locator(rec)
         if loc:
             first, dash, last = _page_range(loc)
             pages = f"{first}--{last}" if dash else first
-            fields.append(("pages", latex_escape(pages, latex)))
+            fields.append(("pages", _bib_text(pages, latex)))
         if rec.get("doi"):
-            fields.append(("doi", rec["doi"]))
+            fields.append(("doi", _bibtex_doi(_one_line(rec["doi"]))))
         notes = _notes(rec)
         if notes:
-            fields.append(("note", latex_escape(" ".join(notes), latex)))
+            fields.append(("note", _bib_text(" ".join(notes), latex)))
         width = max(len(n) for n, _ in fields)
         body = ",\n".join(f"  {n.ljust(width)} = {{{v}}}" for n, v in fields)
-        entries.append(f"@article{{{bibtex_key(rec['key'])},\n{body},\n}}\n")
+        entries.append(f"@article{{{key},\n{body},\n}}\n")
     return "\n".join(entries)
+
+
+def _bib_text(text: str, latex: bool) -> str:
+    return latex_escape(_one_line(text), latex)
 
 
 # ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ the core are printed here, once, with the exit codes of the README: 0 found,
 from __future__ import annotations
 
 import functools
+import io
 import os
 import signal
 import sys
@@ -109,7 +110,13 @@ def _complete_keys(incomplete: str) -> list[str]:
 
 
 def _err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    # NOTE: stderr is made never to fail in main(); this guards the
+    # in-process runs too, so a message can never change the exit code.
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def report(e: ExoError) -> None:
@@ -138,21 +145,13 @@ def handled(fn):
             _quiet_pipe()
             raise typer.Exit(0) from None
         except OSError as e:
-            if getattr(e, "filename", None) is None and e.errno is not None:
-                # Writing the output failed (a full disk, a closed device):
-                # the data is lost, so say so and fail.
-                _quiet_pipe()
-                _err(f"Error: cannot write the output: {e.strerror or e}")
-                raise typer.Exit(EXIT_USAGE) from None
-            raise
+            if e.errno is None and e.filename is None:
+                _internal(e)
+            raise typer.Exit(_os_error(e)) from None
         except (typer.Exit, Interrupted):
             raise
         except Exception as e:  # noqa: BLE001
-            if os.environ.get("EXO_DEBUG"):
-                raise
-            _err(f"Error: internal error: {type(e).__name__}: {e}")
-            _err("  this is a bug in exo; run again with EXO_DEBUG=1 for the traceback and report it")
-            raise typer.Exit(EXIT_INTERNAL) from None
+            _internal(e)
 
     return wrapper
 
@@ -171,6 +170,29 @@ def _run_once_more_if_damaged(fn, args, kwargs):
             return fn(*args, **kwargs)
         except Damaged as e:
             raise ExoError(f"the search index cannot be read ({e})", "remove the exo cache folder and try again") from None
+
+
+def _os_error(e: OSError) -> int:
+    """Report an operating-system error for people; the exit code."""
+    if e.filename is not None:
+        # A path exo was given or derived (--data, EXO_DATA_PATH, a data
+        # file) cannot be used: a name too long, a folder it may not enter.
+        name = os.fsdecode(e.filename) if isinstance(e.filename, (str, bytes, os.PathLike)) else str(e.filename)
+        _err(f"Error: cannot use {quoted(name)}: {e.strerror or e}")
+        return EXIT_USAGE
+    # Writing the output failed (a full disk, a closed device): the data is
+    # lost, so say so and fail.
+    _quiet_pipe()
+    _err(f"Error: cannot write the output: {e.strerror or e}")
+    return EXIT_USAGE
+
+
+def _internal(e: BaseException):
+    if os.environ.get("EXO_DEBUG"):
+        raise e
+    _err(f"Error: internal error: {type(e).__name__}: {e}")
+    _err("  this is a bug in exo; run again with EXO_DEBUG=1 for the traceback and report it")
+    raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def _quiet_pipe() -> None:
@@ -241,24 +263,56 @@ def _load(data: list[Path] | None):
             if total < 1_000_000:
                 return
             shown.append(path)
-            from .text import one_line  # noqa: PLC0415
-
             share = f"{100 * done // total}%" if done else "..."
-            sys.stderr.write(f"\rexo: first run, reading {one_line(path)} ({total / 1e6:.0f} MB) {share}\x1b[K")
-            sys.stderr.flush()
+            _err_line(progress_line(path, f" ({total / 1e6:.0f} MB) {share}", _stderr_columns()))
 
     try:
         cat = load(data or (), progress=progress)
     finally:
         if shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
+            _err_line("")
     if cat.warnings:
         from .text import one_line  # noqa: PLC0415
 
         for w in cat.warnings:
             _err("exo: warning: " + one_line(w))
     return cat
+
+
+def progress_line(path: str, tail: str, columns: int) -> str:
+    """"exo: first run, reading PATH TAIL" in less than ``columns`` cells.
+
+    NOTE: a line as wide as the terminal wraps, and "\\r" then returns only to
+    the start of its last row, leaving the others on screen at every update.
+    A long path loses its start ("…/data/studies.toml") before anything else.
+    """
+    from .text import cells, clip, one_line  # noqa: PLC0415
+
+    head = "exo: first run, reading "
+    room = columns - 1 - cells(head) - cells(tail)
+    if room >= 12:
+        return head + clip(one_line(path), room, keep_end=True) + tail
+    return clip(head + one_line(path) + tail, max(1, columns - 1))
+
+
+def _stderr_columns() -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns or 80
+    except (OSError, ValueError, AttributeError):
+        return 80
+
+
+def _err_line(text: str) -> None:
+    """Rewrite the current line of stderr (a terminal) with ``text``."""
+    try:
+        sys.stderr.write(f"\r{text}\x1b[K")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _explain(notes, quiet: bool) -> None:
@@ -600,12 +654,17 @@ def cite(
     from . import cite as citing  # noqa: PLC0415
 
     wanted = list(keys or [])
-    stdin_text = sys.stdin.read() if "-" in wanted else ""
+    stdin_text = _read_stdin() if "-" in wanted else ""
     cat = _load(data)
     wanted = citing.expand_keys(cat, wanted, stdin_text, all_)
     unknown: list[str] = []
     style = style or ("intext" if narrative else "review")
     text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl, narrative=narrative, unknown=unknown)
+    from .text import ascii_json, can_encode  # noqa: PLC0415
+
+    fmt_name = format_.strip().lower()
+    if citing.ALIASES.get(fmt_name, fmt_name) == "csl-json" and not can_encode(sys.stdout, text):
+        text = ascii_json(text)  # CSL-JSON under a Latin-1 locale: escapes, not "?"
     if _isatty(sys.stdout):
         import shutil  # noqa: PLC0415
 
@@ -625,6 +684,35 @@ def cite(
             err.hint = err.hint or "`exo search WORDS` finds a study; `exo studies -o keys` lists every key"
             report(err)
         raise typer.Exit(EXIT_NOT_FOUND)
+
+
+STDIN_LIMIT = 16_000_000  # bytes: a million keys, and /dev/zero is refused at once
+
+
+def _read_stdin() -> str:
+    """The keys piped to `exo cite -`: at most STDIN_LIMIT bytes of UTF-8."""
+    hint = "pipe keys in, e.g. `exo studies --disease gvhd -o keys | exo cite -`"
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise UsageError("cannot read keys from standard input: it is closed", hint)
+    chunks, size = [], 0
+    try:
+        while size <= STDIN_LIMIT:
+            chunk = stream.read(min(1 << 20, STDIN_LIMIT + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as e:
+        raise UsageError(f"cannot read keys from standard input: {e.strerror or e}", hint) from None
+    if size > STDIN_LIMIT:
+        raise UsageError(f"standard input holds more than {STDIN_LIMIT // 1_000_000} MB; exo cite - reads keys", hint)
+    raw = b"".join(chunks)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise UsageError(f"standard input is not UTF-8 text (line {line}, byte {e.start})", hint) from None
 
 
 @app.command("map")
@@ -712,20 +800,30 @@ def main() -> None:
         raise Interrupted
 
     signal.signal(signal.SIGINT, on_sigint)
+    _guard_stderr()
     if sys.stdout is None:  # started with stdout closed (`exo ... >&-`)
         _err("Error: cannot write the output: standard output is closed")
         sys.exit(EXIT_USAGE)
+    _fit_locale()
     code: int | str | None = 0
     try:
         _app_for(sys.argv[1:])(prog_name="exo")
     except SystemExit as e:
         code = e.code
+        if code == 1 and isinstance(e.__context__, BrokenPipeError):
+            # NOTE: click ends with 1 when the reader of --help or --version
+            # goes away (`exo --help | true`); every exo command ends with 0.
+            _quiet_pipe()
+            code = 0
     except Interrupted:
         _quiet_pipe_stderr_newline()
         code = EXIT_INTERRUPTED
     except BrokenPipeError:
         _quiet_pipe()
         code = 0
+    except OSError as e:
+        # Writing --help or --version failed (`exo --version > /dev/full`).
+        code = _os_error(e)
     finally:
         # NOTE: the work is done (or abandoned); a Ctrl-C from here on could
         # only land while the interpreter shuts down, after Python has put
@@ -752,6 +850,62 @@ def _exit_now(code) -> None:
             if stream is sys.stdout and code == 0:
                 code = EXIT_USAGE
     os._exit(code)
+
+
+class _Stderr(io.RawIOBase):
+    """File descriptor 2 for messages, where a failed write is dropped.
+
+    NOTE: an error message that cannot be written (`2>/dev/full`, a closed
+    pipe after `2>&1 | true`) must not turn exit 2 into click's 1 or into a
+    traceback; what the message would have said is lost either way.
+    """
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data) -> int:
+        try:
+            return os.write(self._fd, data)
+        except OSError:
+            return len(data)
+
+
+def _guard_stderr() -> None:
+    """Make sys.stderr a stream whose writes never fail (`2>&-` included)."""
+    old = sys.stderr
+    try:
+        fd = old.fileno()
+    except (AttributeError, OSError, ValueError):
+        # Started with stderr closed: messages go nowhere, and the file
+        # descriptor is taken so that nothing else lands on it.
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        return
+    encoding = getattr(old, "encoding", None) or "utf-8"
+    sys.stderr = io.TextIOWrapper(
+        io.BufferedWriter(_Stderr(fd)), encoding=encoding, errors="backslashreplace", line_buffering=True
+    )
+
+
+def _fit_locale() -> None:
+    """Under a locale that cannot write every character (ISO-8859-1), print
+    what it can and a replacement for the rest, instead of failing."""
+    import codecs  # noqa: PLC0415
+
+    try:
+        if codecs.lookup(sys.stdout.encoding).name != "utf-8":
+            sys.stdout.reconfigure(errors="replace")
+    except (AttributeError, LookupError, TypeError, ValueError):
+        pass
 
 
 def _app_for(argv: list[str]) -> typer.Typer:

@@ -29,9 +29,7 @@ from .errors import DataError, Problem, quoted
 from .model import ENTITY_TYPES, EntityType
 
 INT_RANGE = {"year": (1000, 2999), "order": (0, 100_000)}
-# NOTE: braces and backslashes are never part of a real DOI and would let a
-# value break out of a BibTeX field, so they make a DOI invalid.
-DOI_RE = re.compile(r"10\.\d+(\.\d+)*/[^\s{}\\]+")
+DOI_RE = model.DOI_RE  # no braces, backslashes or invisible characters (they could break a BibTeX field)
 KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+'-]*")
 MAX_FILE_BYTES = 4 << 30  # a data file larger than this is a mistake (or /dev/zero)
 CHUNK_BYTES = 1_000_000
@@ -585,10 +583,13 @@ class Reader:
     def _folder_ok(self, folder: Folder) -> bool:
         d = folder.path
         try:
-            if d.is_dir():
+            st = os.stat(d)
+            if stat.S_ISDIR(st.st_mode):
                 os.listdir(d)
                 return True
-            what = "does not exist" if not d.exists() else "is not a folder"
+            what = "is not a folder"
+        except FileNotFoundError:
+            what = "does not exist"
         except RuntimeError:
             what = "cannot be read (a symbolic link loop)"
         except OSError as e:

@@ -10,7 +10,10 @@ Standard library only.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
+
+from .text import INVISIBLE_RANGES
 
 
 class Evidence(str, enum.Enum):
@@ -293,6 +296,12 @@ REVIEW = EntityType(
         Field("summary"),
     ),
 )
+
+# A DOI as a data file may hold it: "10.", the registrant's digits, "/" and a
+# suffix of visible characters. Braces and backslashes are refused: a DOI is
+# written verbatim into BibTeX (biblatex reads it so), where either could end
+# the field or start a command. Use with ``fullmatch``.
+DOI_RE = re.compile(r"10\.[0-9]+(?:\.[0-9]+)*/[^\s{}\\\x00-\x1f\x7f" + INVISIBLE_RANGES + "]+")
 
 # Order matters: it is the order `exo show KEY` tries when a key is ambiguous.
 ENTITY_TYPES: tuple[EntityType, ...] = (STUDY, DISEASE, SOURCE, COMPANY, TOPIC, TERM, REVIEW)

@@ -8,6 +8,7 @@ into a data folder.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -277,3 +278,44 @@ def test_bad_data_is_not_cached_and_fixing_it_is_seen(tmp_path, monkeypatch):
     path.write_text(GOOD + 'titel = "a new typo"\n', encoding="utf-8")
     r = exo("show", "Smith2020", "--json")
     assert r.code == 1 and "titel" in r.stderr, "a stale cache hid a new error"
+
+
+# -- paths the system refuses ---------------------------------------------------------------
+
+
+def assert_one_line_error(r, *patterns: str) -> None:
+    assert r.code == 2, r
+    assert r.stdout == "", r
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r
+    assert len(r.stderr.splitlines()) == 1, r.stderr
+    for pat in patterns:
+        assert re.search(pat, r.stderr), (pat, r.stderr)
+
+
+def test_a_data_folder_name_too_long_is_a_located_problem(tmp_path, monkeypatch):
+    """The OSError carries the file name; it was re-raised as a traceback.
+    Named with --data or to validate it is an error; in EXO_DATA_PATH a warning."""
+    folder = tmp_path / ("x" * 300)
+    for args in (["studies", "--data", str(folder)], ["validate", str(folder)]):
+        r = exo(*args)
+        assert r.code == 2 and r.stdout == "", r
+        assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r
+        assert "File name too long" in r.stderr and "xxxx" in r.stderr, r
+    monkeypatch.setenv("EXO_DATA_PATH", str(folder))
+    r = exo("search", "gvhd", "-o", "keys")
+    assert r.code == 0 and "gvhd" in r.stdout.split(), r
+    assert len(r.stderr.splitlines()) == 1 and "warning" in r.stderr and "File name too long" in r.stderr, r
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may enter any folder")
+def test_a_data_folder_without_search_permission_is_one_line_exit_2(tmp_path):
+    locked = tmp_path / "locked"
+    write(locked / "inner", "studies.toml", GOOD)
+    locked.chmod(0o600)
+    try:
+        r = exo("studies", "--data", str(locked / "inner"))
+    finally:
+        locked.chmod(0o700)
+    assert r.code == 2, r
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r
+    assert "ermission denied" in r.stderr, r
