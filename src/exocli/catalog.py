@@ -270,26 +270,39 @@ class Catalog:
         return [term for term, _ in t.execute("SELECT term, offset FROM qv ORDER BY offset")]
 
     def doc_freq(self, term: str) -> int:
-        row = self._one("SELECT doc FROM vrow WHERE term = ?", (term,))
+        """How many records hold an index term (from the store's own count,
+        since FTS5's vocabulary table counts by walking the whole list)."""
+        row = self._one("SELECT df FROM terms WHERE term = ?", (term,))
         return row[0] if row else 0
 
     def prefixed(self, prefix: str, limit: int = 200) -> list[tuple[str, int]]:
         """(term, document count) of index terms starting with ``prefix`` (longer than it)."""
         rows = self._all(
-            "SELECT term, doc FROM vrow WHERE term > ? AND term < ? LIMIT ?", (prefix, prefix + "\U0010ffff", limit)
+            "SELECT term, df FROM terms WHERE term > ? AND term < ? LIMIT ?", (prefix, prefix + "\U0010ffff", limit)
         )
         return [(t, d) for t, d in rows if t.startswith(prefix)]
 
     def terms_like(self, term: str) -> list[str]:
-        """Index terms that may be a typo's intended word: those sharing its first
-        letter, or (a swapped first pair) its second (in a big store, where the
-        whole vocabulary is too long to compare)."""
+        """Index terms that may be a typo's intended word: of about its length,
+        and in a big store only those sharing its first or second letter (a
+        swapped first pair), where the whole vocabulary is too long to compare."""
+        lo, hi = max(1, len(term) - 2), len(term) + 2
         if self._total <= 50_000:
-            return [t for (t,) in self._all("SELECT term FROM vrow")]
+            return [t for (t,) in self._all("SELECT term FROM terms WHERE length(term) BETWEEN ? AND ?", (lo, hi))]
         out = []
         for first in dict.fromkeys(term[:2]):
-            out += [t for (t,) in self._all("SELECT term FROM vrow WHERE term >= ? AND term < ?", (first, first + "\U0010ffff"))]
+            out += [t for (t,) in self._all(
+                "SELECT term FROM terms WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
+                (first, first + "\U0010ffff", lo, hi),
+            )]
         return out
+
+    def weighted_postings(self, term: str, weights: tuple[float, ...]) -> list[tuple[int, float]]:
+        """(record id, weight of the best column holding the term), one row a record."""
+        from .store import COLUMNS
+
+        case = " ".join(f"WHEN '{c}' THEN {w!r}" for c, w in zip(COLUMNS, weights))
+        return self._all(f"SELECT doc, max(CASE col {case} ELSE 0 END) FROM vinst WHERE term = ? GROUP BY doc", (term,))
 
     def postings(self, term: str) -> list[tuple[int, int, int]]:
         """(record id, column code, offset) of every occurrence of a term."""
