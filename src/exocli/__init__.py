@@ -7,10 +7,7 @@ package imports nothing heavy; each command pulls in only what it uses.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-DATA_RELEASE = "2026.11"
-REVIEW_DOI = "10.3389/fphar.2020.590470"
-REVIEW_KEY = "Wei2021"
+from .version import DATA_RELEASE, REVIEW_DOI, REVIEW_KEY, __version__
 
 __all__ = ["__version__", "DATA_RELEASE", "REVIEW_DOI", "REVIEW_KEY", "load"]
 

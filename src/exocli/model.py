@@ -310,6 +310,13 @@ BY_PLURAL = {t.plural: t for t in ENTITY_TYPES}
 DATA_FILES = tuple(dict.fromkeys(t.file for t in ENTITY_TYPES))
 
 
+def signature() -> str:
+    """A short fingerprint of the schema (types, files, fields and what they may hold)."""
+    import zlib
+
+    return f"{zlib.crc32(repr(ENTITY_TYPES).encode()):08x}"
+
+
 def entity_type(name: str) -> EntityType:
     """Look up an entity type by singular or plural name."""
     return BY_NAME.get(name) or BY_PLURAL[name]

@@ -186,10 +186,12 @@ def fingerprint(folders: Iterable) -> tuple[str, str]:
     that restores the mtime), a new or renamed file, or a permission change
     is seen. A missing folder is part of the state too.
     """
-    from . import __version__
+    from .version import __version__
 
     name = _Hash()
-    parts = [f"exo {__version__} layout {LAYOUT} sqlite {sqlite3.sqlite_version}"]
+    # NOTE: the schema is part of the state: a field added, renamed or given
+    # other choices changes what the store must hold, even at one version.
+    parts = [f"exo {__version__} layout {LAYOUT} schema {model.signature()} sqlite {sqlite3.sqlite_version}"]
     for f in folders:
         path = Path(getattr(f, "path", f))
         kind = getattr(f, "kind", "")
