@@ -723,7 +723,7 @@ def preread(path: Path) -> None:
 # ---------------------------------------------------------------------------
 # One size: the first run, then the warm queries beside the bundled data alone
 
-SHOWN = re.compile(rb"(\d[\d,]*) of (\d[\d,]*) shown")
+SHOWN = re.compile(rb"(\d[\d,]*) of (more than )?(\d[\d,]*) shown")  # exo caps the count of huge matches
 PERCENT = re.compile(rb"(\d{1,3})%")
 
 
@@ -733,8 +733,9 @@ def check_keys(r: Run) -> str | None:
     return None if r.out.split() else "no keys"
 
 
-def describe_hits(r: Run, keys: bool, bundled_keys: set[str] | None) -> tuple[str, int]:
-    """What a good run printed ("20 of 10,001, 19 added") and how many records matched in all.
+def describe_hits(r: Run, keys: bool, bundled_keys: set[str] | None) -> tuple[str, int | None]:
+    """What a good run printed ("20 of 10,001, 19 added") and how many records matched in all
+    (None when exo only says "more than N").
 
     "added": the synthetic studies among those printed (not counted when bundled_keys is None).
     """
@@ -745,11 +746,14 @@ def describe_hits(r: Run, keys: bool, bundled_keys: set[str] | None) -> tuple[st
         return f"{len(ks):,} keys, {sum(k not in bundled_keys for k in ks):,} added", len(ks)
     hits = json.loads(r.out)
     m = SHOWN.search(r.err)
-    total = int(m.group(2).replace(b",", b"")) if m else len(hits)
+    total = int(m.group(3).replace(b",", b"")) if m else len(hits)
+    of = f"{len(hits)} of {'more than ' if m and m.group(2) else ''}{total:,}"
+    if m and m.group(2):
+        total = None
     if bundled_keys is None:
-        return f"{len(hits)} of {total:,}", total
+        return of, total
     added = sum(1 for h in hits if h.get("type") == "study" and h.get("key") not in bundled_keys)
-    return f"{len(hits)} of {total:,}, {added} added", total
+    return f"{of}, {added} added", total
 
 
 def describe_progress(err: bytes) -> tuple[bool, str]:
@@ -815,7 +819,8 @@ class SizeResult:
     cache_mib: float | None = None
     queries: list[QueryResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # on the first run
+    warm_notes: list[str] = field(default_factory=list)
 
     def query(self, name: str) -> QueryResult | None:
         return next((q for q in self.queries if q.query.name == name), None)
@@ -883,10 +888,10 @@ def measure_size(runner: Runner, size: int, root: Path, exo: str, base_cache: Pa
                 r = runner.run([exo, *qr.query.args], envs[side], memory=(phase == "memory"))
                 qr.record(side, r, phase, bundled_keys)
     if before is not None and cache_files(cache) != before:
-        res.notes.append("the store changed during the warm runs (data or exo changed?)")
+        res.warm_notes.append("the store changed during the warm runs (data or exo changed?)")
     every = res.query("every")
     if every and every.big_total is not None and every.big_total < size:
-        res.notes.append(f"`{EVERY_WORD}` matched {every.big_total:,} records, fewer than the {size:,} added studies")
+        res.warm_notes.append(f"`{EVERY_WORD}` matched {every.big_total:,} records, fewer than the {size:,} added studies")
     if not args.keep:
         shutil.rmtree(cache, ignore_errors=True)
         if args.data_root is None:
@@ -1126,8 +1131,8 @@ def report(args, ctx: dict, benches: list[Bench], size_results: list[SizeResult]
                                  "size-dependent ms", "× alone", "peak MiB (alone → added)", "goal", "result",
                                  "hits (alone → added)"], rows, "llrrrrrrrlll"))
             out.append("")
-            if s.notes:
-                out.append("Notes: " + "; ".join(s.notes) + ".")
+            if s.warm_notes:
+                out.append("Notes: " + "; ".join(s.warm_notes) + ".")
                 out.append("")
             if g is not None:
                 known = [r for r in rats if r[0] is not None]
@@ -1360,7 +1365,7 @@ def main(argv: list[str] | None = None) -> int:
                       "errors": qr.errors}
                      for qr in s.queries
                  ],
-                 "errors": s.errors, "notes": s.notes}
+                 "errors": s.errors, "notes": s.notes, "warm_notes": s.warm_notes}
                 for s in size_results
             ],
             "goals": [{"goal": g, "measured": m, "result": v.strip("*")} for g, m, v in goal_rows],
