@@ -46,7 +46,7 @@ class _Column:
 
     def __getitem__(self, rid: int):
         v = self._cache.get(rid)
-        if v is None:
+        if v is None and rid not in self._cache:
             row = self._cat._one(f"SELECT {self._name} FROM records WHERE rid = ?", (rid,))
             if row is None:
                 raise IndexError(rid)
@@ -135,6 +135,17 @@ class Catalog:
             q = f"SELECT rid, key FROM records WHERE rid IN ({','.join('?' * len(part))})"
             out.update(self._all(q, tuple(part)))
         return [out[i] for i in ids]
+
+    def prime(self, rids: Iterable[int]) -> None:
+        """Read the key, type and year of many records at once (for sorting hits)."""
+        todo = [r for r in rids if r not in self.keys._cache]
+        for i in range(0, len(todo), 900):
+            part = todo[i : i + 900]
+            q = f"SELECT rid, key, type, year FROM records WHERE rid IN ({','.join('?' * len(part))})"
+            for rid, key, type_, year in self._all(q, tuple(part)):
+                self.keys._cache[rid] = key
+                self.types._cache[rid] = type_
+                self.years._cache[rid] = year
 
     def years_between(self, lo: int, hi: int, type_name: str = "study") -> set[int]:
         rows = self._all("SELECT rid FROM records WHERE type = ? AND year BETWEEN ? AND ?", (TYPE_CODES[type_name], lo, hi))

@@ -38,7 +38,7 @@ FIELD_WEIGHTS = (1.0, 0.95, 0.9, 0.85, 0.8, 0.6, 0.5, 0.4)
 RESCORE = 200  # candidates whose name bonus and phrase bonus are worked out
 COMMON = 5_000  # a term in more records than this is not read posting by posting
 OFFSETS = 2_000  # up to this many records, a term's postings carry positions (for the phrase bonus)
-COMMON_PICK = 300  # records a query of common words alone picks to score in full
+COMMON_PICK = 200  # records a query of common words alone picks to score in full
 EXACT_BONUS = 10.0  # the query is (most of) the record's name
 PHRASE_BONUS = 6.0  # two query words stand together in one field
 TYPE_BONUS = 8.0  # the query names the kind of record it wants
@@ -284,6 +284,7 @@ def search(
     if any(t.common for t in terms):
         at_least = _common_terms(cat, terms, best, credit)
     if type_codes is not None:
+        cat.prime(best)
         for rid in [r for r in best if cat.types[r] not in type_codes]:
             del best[rid]
     scored = _score(cat, terms, reading, best, places, min_score)
@@ -302,9 +303,11 @@ def search(
         top = heapq.nsmallest(limit, scored, key=lambda it: (-it[0], it[1]))
         cut = top[-1][0]
         head = [it for it in scored if it[0] >= cut]
+        cat.prime(rid for _, rid in head)
         head.sort(key=order)
         shown = head[:limit]
     else:
+        cat.prime(rid for _, rid in scored)
         scored.sort(key=order)
         shown = scored if limit is None else scored[:limit]
     hits = Hits()
@@ -417,6 +420,7 @@ def _score(cat: Catalog, terms: list[_Term], reading: Reading, best: dict, place
     codes = {i for i, t in enumerate(model.ENTITY_TYPES) if t in hinted}
     base.sort(key=lambda t: -t[0])
     head = []
+    cat.prime(rid for _, rid in base[:RESCORE])
     whole = reading.whole
     typo = any(t.variants.get(t.stem) is None for t in terms)
     for s, rid in base[:RESCORE]:
@@ -533,28 +537,31 @@ def _field_holding(cat: Catalog, et: model.EntityType, rec: dict, w: str) -> str
     if w in key_words(rec["key"]) or _holds(w, rec["key"]) and w in words(rec["key"]):
         return f"key: {rec['key']}"
     order = [et.label_field] + [f.name for f in et.fields if f.name != et.label_field]
-    for name in order:
-        f = et.field(name)
-        value = rec.get(name)
-        if f is None or value is None:
-            continue
-        values = value if isinstance(value, list) else [value]
-        for v in values:
-            if not isinstance(v, str):
-                v = str(v)
+    fields = [(et.field(name), name) for name in order if rec.get(name) is not None]
+    # NOTE: the record's own text first; the names of what it links to (a
+    # look-up each) only when the word is in none of its fields.
+    for f, name in fields:
+        value = rec[name]
+        for v in value if isinstance(value, list) else [value]:
+            v = str(v)
             if name == "authors":
                 v = v.split(",")[0]
             if _holds(w, v):
                 return f"{name}: {_clip(v, w)}"
-            if f.link:
-                rid = cat.lookup(v, f.link)
-                if rid is not None:
-                    linked = cat.record(rid)
-                    texts = [linked.get("name") or linked.get("title") or ""]
-                    texts += list(linked.get("aliases") or ()) + [linked.get("abbreviation") or ""]
-                    for t in texts:
-                        if _holds(w, t):
-                            return f"{name}: {v} ({_clip(t, w)})" if fold(t) != fold(v) else f"{name}: {v}"
+    for f, name in fields:
+        if f is None or not f.link:
+            continue
+        value = rec[name]
+        for v in value if isinstance(value, list) else [value]:
+            rid = cat.lookup(str(v), f.link)
+            if rid is None:
+                continue
+            linked = cat.record(rid)
+            texts = [linked.get("name") or linked.get("title") or ""]
+            texts += list(linked.get("aliases") or ()) + [linked.get("abbreviation") or ""]
+            for t in texts:
+                if _holds(w, t):
+                    return f"{name}: {v} ({_clip(t, w)})" if fold(t) != fold(str(v)) else f"{name}: {v}"
     return None
 
 
