@@ -561,7 +561,8 @@ class Reader:
             if self.is_strict(r.folder) or not r.problems:
                 continue
             first = r.problems[0]
-            detail = str(first)
+            # NOTE: the first clause of the first problem; `exo validate` says it all.
+            detail = str(first).split("; ")[0]
             if r.whole:
                 what = f"{r.path} left out"
             else:
