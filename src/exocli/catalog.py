@@ -225,7 +225,14 @@ class Catalog:
             names = {f: r for f, r in self._all("SELECT name, rid FROM names")}
             from .text import compact
 
-            for h in process.extract(compact(key)[:200], list(names), scorer=fuzz.ratio, limit=n, score_cutoff=80):
+            c = compact(key)[:200]
+            found = process.extract(c, list(names), scorer=fuzz.ratio, limit=n, score_cutoff=80)
+            if len(c) >= 5:
+                # A name begun or half-remembered ("capricr"): the start of a
+                # longer name, never a short name inside the query ("mi").
+                longer = [nm for nm in names if len(nm) >= len(c)]
+                found += process.extract(c, longer, scorer=fuzz.partial_ratio, limit=n, score_cutoff=85)
+            for h in found:
                 k = self.keys[names[h[0]]]
                 if k not in out and (type_name is None or self.type_of(names[h[0]]) == type_name):
                     out.append(k)
