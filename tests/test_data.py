@@ -124,8 +124,8 @@ def test_every_study_is_annotated(records):
     # Evidence and kind only where the review or the title states them
     # (tests/test_annotations.py checks the basis of each).
     rated = [s for s in records["study"].values() if "evidence" in s]
-    assert len(rated) == 71
-    assert sum("kind" in s for s in records["study"].values()) == 113
+    assert len(rated) == 70
+    assert sum("kind" in s for s in records["study"].values()) == 112
 
 
 def test_every_disease_has_category_and_a_study(records):
