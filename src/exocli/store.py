@@ -41,7 +41,7 @@ from .text import compact, fold, key_words, letter_runs
 
 LAYOUT = 4  # bump whenever the tables or what goes into them change
 KEEP = 8  # stores kept per cache folder (one per distinct set of data folders)
-# NOTE: a store this small is checked page by page on every open (about 1 ms
+# NOTE: a store this small is checked whole on every open (about 1 ms
 # for the bundled data); a big one (0.6 s for 100,000 studies) is trusted
 # until SQLite meets a damaged page, which makes exo rebuild it and run again.
 CHECK_BELOW = 8 << 20
@@ -530,7 +530,7 @@ def _open_current(path: Path, state: str) -> tuple[sqlite3.Connection, list[str]
         int(meta["total"])
         if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
             raise ValueError("warnings")
-        if os.path.getsize(path) <= CHECK_BELOW and conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+        if os.path.getsize(path) <= CHECK_BELOW and conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             raise ValueError("damaged")
     except (sqlite3.Error, KeyError, ValueError, TypeError, OSError):
         conn.close()
