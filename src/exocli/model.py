@@ -135,6 +135,9 @@ class EntityType:
         return tuple(f.name for f in self.fields)
 
 
+# Study fields `exo import` may fill in itself; a study lists those it did in `suggested`.
+SUGGESTABLE = ("diseases", "sources", "mechanisms", "evidence")
+
 STUDY = EntityType(
     "study",
     "studies.toml",
@@ -160,6 +163,16 @@ STUDY = EntityType(
         Field("vesicle", "list", choices=_choices(Vesicle)),
         Field("kind", choices=_choices(Kind)),
         Field("note", help="what the review says the study showed"),
+        Field("pmid", help="PubMed identifier"),
+        Field("abstract"),
+        Field("keywords", "list", help="keywords as the source gave them"),
+        Field("url"),
+        Field(
+            "suggested",
+            "list",
+            choices=SUGGESTABLE,
+            help="annotation fields filled in by `exo import` from words of the title, abstract and keywords, not curated",
+        ),
     ),
 )
 
