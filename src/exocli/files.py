@@ -1,0 +1,74 @@
+"""The user's own library folder and safe writes to it.
+
+exo never writes into a data folder it only reads; the one place it writes
+is the user library (`library_dir`): ``studies.toml`` filled by `exo import`
+and ``annotations.toml`` holding tags and notes. Every write goes through
+`write_atomic`, so a reader, or a crash halfway, never sees half a file.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def library_dir(env: dict | None = None) -> Path | None:
+    """EXO_LIBRARY, else $XDG_DATA_HOME/exo/library, else ~/.local/share/exo/library.
+
+    A relative XDG_DATA_HOME is ignored, as the XDG Base Directory spec
+    says; a relative EXO_LIBRARY is the user's own choice and is kept.
+    None when no folder can be named (no HOME).
+    """
+    env = os.environ if env is None else env
+    own = env.get("EXO_LIBRARY", "").strip()
+    if own:
+        return Path(own).expanduser()
+    xdg = env.get("XDG_DATA_HOME", "").strip()
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "exo" / "library"
+    home = env.get("HOME", "").strip()
+    if not home:
+        return None
+    return Path(home) / ".local" / "share" / "exo" / "library"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``: a temporary file in the same folder, synced, then renamed.
+
+    The folder is created if needed. An existing file keeps its permission
+    bits. On any error the temporary file is removed and ``path`` is left
+    as it was; the OSError propagates for the caller to report.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable; not every system allows this
+        dfd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
