@@ -5,7 +5,8 @@ The public API is small: `load` a catalog, `search` it, filter studies with
 package imports nothing heavy; each command pulls in only what it uses.
 """
 
-from __future__ import annotations
+# NOTE: no `from __future__ import annotations` here: it would bind the name
+# `annotations` in this package and hide the `exocli.annotations` module.
 
 __version__ = "0.1.0"
 DATA_RELEASE = "2026.11"
