@@ -301,6 +301,8 @@ def person(family: str, given: str = "", suffix: str = "") -> str:
     family = clean(family).strip(",")
     given = clean(given).strip(",")
     suffix = clean(suffix)
+    if suffix and suffix.lower() not in _SUFFIXES and given.lower() in _SUFFIXES:
+        suffix, given = given, suffix  # "Sherry, John F., Jr." as people write it, not as BibTeX reads it
     if family.isupper() and sum(ch.isalpha() for ch in family) > 1:
         family = _title_case(family)
     if suffix:
@@ -592,8 +594,6 @@ def _bib_names(raw: str) -> tuple[list[str], bool]:
         family = " ".join(latex_to_text(p) for p in parts.von + parts.last)
         given = " ".join(latex_to_text(p) for p in parts.first)
         jr = " ".join(latex_to_text(p) for p in parts.jr)
-        if jr and jr.lower() not in _SUFFIXES and given.lower() in _SUFFIXES:
-            jr, given = given, jr  # "Sherry, John F., Jr." as people write it, not as BibTeX reads it
         if not family and given:
             family, given = given, ""
         out.append(person(family, given, jr))
@@ -776,11 +776,17 @@ def _ris_record(rec: dict, ordinal: int, line: int | None, batch: Batch) -> None
     for note in rec.get("notes") or ():
         if str(note).startswith(_EXO_TRUNCATED):  # exo's own export says so in a note
             study["et_al"] = True
-    acc = _first(rec, "accession_number") or ""
-    for a in (rec.get("accession_number") or []) if isinstance(rec.get("accession_number"), list) else [acc]:
-        m = re.fullmatch(r"\s*(?:PMID:?\s*)?(\d{1,9})\s*", str(a))
-        if m and "WOS" not in str(a):
+    # An accession number is a PMID when it says so, or when PubMed is the
+    # database (Web of Science writes WOS:..., Embase its own numbers).
+    db = (_first(rec, "name_of_database") or "").casefold()
+    accessions = rec.get("accession_number") or []
+    for a in accessions if isinstance(accessions, list) else [accessions]:
+        m = re.fullmatch(r"\s*PMID:?\s*(\d{1,9})\s*", str(a), re.I) or (
+            re.fullmatch(r"\s*(\d{1,9})\s*", str(a)) if ("pubmed" in db or "medline" in db) else None
+        )
+        if m:
             study["pmid"] = m.group(1)
+            break
     _finish(study, origin, batch)
 
 
@@ -855,8 +861,9 @@ def _csl_name(n: object) -> str:
         return ""
     if n.get("literal"):
         return clean(n["literal"])
-    family = " ".join(clean(x) for x in (n.get("non-dropping-particle"), n.get("family")) if x)
-    given = " ".join(clean(x) for x in (n.get("given"), n.get("dropping-particle")) if x)
+    # Particles stay with the surname, as the bundled data writes "van Niel, G.".
+    family = " ".join(clean(x) for x in (n.get("dropping-particle"), n.get("non-dropping-particle"), n.get("family")) if x)
+    given = clean(n.get("given") or "")
     if not family:
         return name_from_text(given)
     return person(family, given, clean(n.get("suffix") or ""))
@@ -950,7 +957,12 @@ def read_medline(text: str, filename: str = "-") -> Batch:
         rec = []
 
     last_tag = None
-    for n, line in enumerate(text.splitlines(), 1):
+    import io  # noqa: PLC0415
+
+    # NOTE: lines are read one at a time, not split into one big list: a
+    # 100,000-record export is 200 MiB of text.
+    for n, line in enumerate(io.StringIO(text), 1):
+        line = line.rstrip("\r\n")
         if not line.strip():
             flush()
             last_tag = None
@@ -1208,6 +1220,16 @@ class Vocabulary:
     weak: set[tuple[str, ...]] = field(default_factory=set)
     parents: dict[tuple[str, str], str] = field(default_factory=dict)
     longest: int = 1
+    # The longest phrase starting with each word, so most words are passed over at once.
+    starts_exact: dict[str, int] = field(default_factory=dict)
+    starts_folded: dict[str, int] = field(default_factory=dict)
+
+    def index(self) -> None:
+        self.starts_exact = {}
+        self.starts_folded = {}
+        for table, starts in ((self.exact, self.starts_exact), (self.folded, self.starts_folded)):
+            for phrase in table:
+                starts[phrase[0]] = max(starts.get(phrase[0], 0), len(phrase))
 
     def add(self, phrase: str, target: tuple[str, str]) -> None:
         tokens = tuple(_TOKEN.findall(phrase))
@@ -1287,6 +1309,7 @@ def build_vocabulary(records: Iterable[dict]) -> Vocabulary:
             fields = [f for f, _ in targets]
             if any(fields.count(f) > 1 for f in set(fields)):
                 del table[phrase]
+    vocab.index()
     return vocab
 
 
@@ -1300,8 +1323,10 @@ def _find(vocab: Vocabulary, text: str) -> set[tuple[str, str]]:
     words = [t for t, _, _ in toks]
     folded = [w.casefold() for w in words]
     candidates = []
+    se, sf = vocab.starts_exact, vocab.starts_folded
     for i in range(len(words)):
-        for n in range(min(vocab.longest, len(words) - i), 0, -1):
+        longest = max(se.get(words[i], 0), sf.get(folded[i], 0))
+        for n in range(min(longest, len(words) - i), 0, -1):
             hits = vocab.exact.get(tuple(words[i : i + n])) or vocab.folded.get(tuple(folded[i : i + n]))
             if not hits:
                 continue
