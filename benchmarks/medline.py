@@ -125,6 +125,14 @@ def main(argv: list[str] | None = None) -> int:
     keys = importer.assign_keys(batch.studies, [])
     keep, skips = importer.deduplicate(batch.entries, [], keys)
     print(f"keys and de-duplication ({len(skips)} skipped): {time.perf_counter() - t0:.1f} s")
+    import tempfile
+
+    t0 = time.perf_counter()
+    studies = [{"key": k, **batch.entries[i].study} for k, i in zip((keys[i] for i in keep), keep)]
+    with tempfile.TemporaryDirectory() as lib:
+        path = importer.append_studies(lib, studies)
+        size = path.stat().st_size
+    print(f"checked and written to studies.toml ({size / 2**20:.1f} MiB): {time.perf_counter() - t0:.1f} s")
     if args.suggest:
         import exocli
 

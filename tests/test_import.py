@@ -681,3 +681,22 @@ def test_medline_generator_output_reads_back(tmp_path):
     assert all(s["pages"].count("–") == 1 for s in batch.studies)
     keys = importer.assign_keys(batch.studies, [])
     assert len({k.casefold() for k in keys}) == 300
+
+
+def test_arbitrary_text_never_breaks_a_reader():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from(["@article{", "}", "{", "author = ", " and ", "TY  - ", "ER  - ", "PMID- ", "      ", "\n",
+                              '"', "[", "]", ",", "#", "\\'", "FAU - ", "AU  - ", "TI  - ", "year = 2001", "$"])
+    text = st.lists(st.one_of(pieces, st.text(max_size=8)), max_size=40).map("".join)
+
+    @settings(max_examples=300, deadline=None)
+    @given(text, st.sampled_from([None, *importer.FORMATS]))
+    def check(t, fmt):
+        batch = importer.read_text(t, "x", fmt)
+        for e in batch.entries:
+            assert e.study["title"] and e.study["authors"] and isinstance(e.study["year"], int)
+            assert importer.check_study("K2001", e.study) == [], e.study
+
+    check()

@@ -186,6 +186,7 @@ def read_path(path: str | Path, fmt: str | None = None) -> Batch:
         batch.problems.append(Problem(name, f"cannot read: {e.strerror or e}"))
         return batch
     text, problem = decode(raw, name)
+    del raw  # the text is a copy; a big export need not be held twice
     if text is None:
         batch = Batch(name, None)
         batch.problems.append(problem)
@@ -885,9 +886,12 @@ def _csl_item(item: dict, ordinal: int, line: int | None, batch: Batch) -> None:
     study: dict = {}
     if item.get("title"):
         study["title"] = clean(strip_markup(str(item["title"])))
-    study["authors"] = [a for a in (_csl_name(n) for n in (item.get("author") or [])) if a]
-    if not study["authors"] and item.get("editor"):
-        study["authors"] = [a for a in (_csl_name(n) for n in item["editor"]) if a]
+    for role in ("author", "editor"):
+        names = item.get(role) or []
+        names = names if isinstance(names, list) else [names]
+        study["authors"] = [a for a in (_csl_name(n) for n in names) if a]
+        if study["authors"]:
+            break
     raw_year = _csl_year(item.get("issued"))
     year = parse_year(raw_year)
     if raw_year not in (None, "") and year is None:
@@ -957,12 +961,7 @@ def read_medline(text: str, filename: str = "-") -> Batch:
         rec = []
 
     last_tag = None
-    import io  # noqa: PLC0415
-
-    # NOTE: lines are read one at a time, not split into one big list: a
-    # 100,000-record export is 200 MiB of text.
-    for n, line in enumerate(io.StringIO(text), 1):
-        line = line.rstrip("\r\n")
+    for n, line in enumerate(_lines(text), 1):
         if not line.strip():
             flush()
             last_tag = None
@@ -993,6 +992,22 @@ def read_medline(text: str, filename: str = "-") -> Batch:
                     line=stray[0])
         )
     return batch
+
+
+def _lines(text: str):
+    """The lines of a text one at a time, without their line ends.
+
+    NOTE: not ``text.splitlines()``: a 100,000-record export is 200 MiB of
+    text, and a list of its twenty million lines would hold a gigabyte.
+    """
+    pos, n = 0, len(text)
+    find = text.find
+    while pos < n:
+        end = find("\n", pos)
+        if end < 0:
+            end = n
+        yield text[pos:end].rstrip("\r")
+        pos = end + 1
 
 
 def _medline_record(rec: list[tuple[str, str, int]], line: int, batch: Batch) -> None:
@@ -1348,9 +1363,13 @@ def _find(vocab: Vocabulary, text: str) -> set[tuple[str, str]]:
     return found
 
 
-def _has_words(text: str, phrases: Iterable[str]) -> bool:
-    folded = " " + " ".join(w.casefold() for w, _, _ in _spans(text.replace("-", " "))) + " "
-    return any(f" {p.replace('-', ' ')} " in folded for p in phrases)
+def _word_line(text: str) -> str:
+    """A text as its folded words between spaces, for whole-word phrase tests."""
+    return " " + " ".join(w.casefold() for w in _TOKEN.findall(text.replace("-", " "))) + " "
+
+
+def _has_words(line: str, phrases: Iterable[str]) -> bool:
+    return any(f" {p.replace('-', ' ')} " in line for p in phrases)
 
 
 def suggest(study: dict, vocab: Vocabulary) -> tuple[dict, list[str]]:
@@ -1383,13 +1402,14 @@ def suggest(study: dict, vocab: Vocabulary) -> tuple[dict, list[str]]:
         if values and not study.get(fname):
             annotations[fname] = values
     if not study.get("evidence"):
-        joined = " \n ".join(texts)
         evidence = None
-        if _has_words(texts[0], REVIEW_WORDS) or any(_has_words(k, REVIEW_WORDS) for k in texts[2:]):
+        # A review says so in its title or keywords; its abstract may cite other reviews.
+        if _has_words(_word_line(" ; ".join([texts[0], *texts[2:]])), REVIEW_WORDS):
             evidence = "review"
         else:
+            line = _word_line(" ; ".join(texts))
             for value, words in EVIDENCE_WORDS:
-                if _has_words(joined, words):
+                if _has_words(line, words):
                     evidence = value
         if evidence:
             annotations["evidence"] = evidence
