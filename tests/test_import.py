@@ -700,3 +700,16 @@ def test_arbitrary_text_never_breaks_a_reader():
             assert importer.check_study("K2001", e.study) == [], e.study
 
     check()
+
+
+def test_the_first_mark_decides_the_format():
+    bib = "@article{a,\n  title = {T},\n  abstract = {quoted:\nPMID- 123\nTY  - JOUR\n},\n  author = {D, J.}, year = 2001}\n"
+    assert importer.detect_format(bib, "refs.bib") == "bibtex"
+    assert importer.read_text(bib, "refs.bib").studies[0]["title"] == "T"
+    assert importer.detect_format("", "empty.ris") == "ris"
+
+
+@pytest.mark.parametrize("raw, pages", [("1053-67", "1053–1067"), ("1053--1067", "1053–1067"), ("e1902686", "e1902686"),
+                                         ("S1 - S10", "S1–S10"), ("283-98", "283–298"), ("1-1", "1–1"), ("99–101", "99–101")])
+def test_pages(raw, pages):
+    assert importer.normalise_pages(raw) == pages

@@ -142,12 +142,15 @@ def detect_format(text: str, filename: str | None = None) -> str | None:
     if head[:1] in "[{" and head:
         return "csl-json"
     sample = text[:200_000]
-    if _MEDLINE_LINE.search(sample):
-        return "medline"
-    if _RIS_LINE.search(sample):
-        return "ris"
-    if _BIB_ENTRY.search(sample):
-        return "bibtex"
+    # The format whose mark comes first wins: a BibTeX abstract may quote a
+    # line that looks like MEDLINE, but never before the first @entry.
+    found = []
+    for fmt, pattern in (("medline", _MEDLINE_LINE), ("ris", _RIS_LINE), ("bibtex", _BIB_ENTRY)):
+        m = pattern.search(sample)
+        if m:
+            found.append((m.start(), fmt != ext, fmt))
+    if found:
+        return min(found)[2]
     if not head.strip():
         return ext
     return None
@@ -267,9 +270,7 @@ def normalise_pages(value: object) -> str | None:
     if not m:
         return text
     first, last = m.group(1), m.group(2)
-    if first.isdigit() and last.isdigit() and len(last) < len(first) and int(first[-len(last):]) <= int(last) or (
-        first.isdigit() and last.isdigit() and len(last) < len(first) and int(last) == 0
-    ):
+    if first.isdigit() and last.isdigit() and len(last) < len(first):
         last = first[: len(first) - len(last)] + last
     return f"{first}\u2013{last}"
 
@@ -1491,9 +1492,9 @@ def append_studies(folder: str | Path, studies: list[dict]) -> Path:
     Every study is checked first (`check_study`), and so are its keys
     against those the file already holds: on any problem nothing is
     written and DataError lists them all. What the file already holds is
-    kept byte for byte (comments included); the new tables follow it. The
-    result is parsed once more before it replaces the file, atomically
-    (a temporary file in the same folder, then os.replace).
+    kept byte for byte (comments included); the new tables follow it and
+    are parsed back before the file is replaced, atomically (a temporary
+    file in the same folder, then os.replace).
     """
     from .files import write_atomic  # noqa: PLC0415
 
@@ -1530,8 +1531,10 @@ def append_studies(folder: str | Path, studies: list[dict]) -> Path:
     if not prefix.endswith(b"\n"):
         prefix += b"\n"
     new = prefix + b"\n" + text.encode("utf-8")
+    # NOTE: the old part was parsed above and the new tables share no key
+    # with it, so parsing the new part alone proves the whole file reads.
     try:
-        parsed = tomllib.loads(new.decode("utf-8-sig"))
+        parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:  # pragma: no cover - render_toml writes valid TOML
         raise DataError([Problem(str(path), f"the new file would not be valid TOML ({e}); nothing written")]) from None
     missing = [s["key"] for s in studies if s["key"] not in parsed]
