@@ -713,3 +713,13 @@ def test_the_first_mark_decides_the_format():
                                          ("S1 - S10", "S1–S10"), ("283-98", "283–298"), ("1-1", "1–1"), ("99–101", "99–101")])
 def test_pages(raw, pages):
     assert importer.normalise_pages(raw) == pages
+
+
+def test_render_toml_escapes_what_toml_needs():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib
+    odd = {"key": "Odd2001", "title": 'Quote " back\\slash \x01 del\x7f tab\t é β', "authors": ["Line\nbreak, A."], "year": 2001}
+    back = tomllib.loads(importer.render_toml([odd]))["Odd2001"]
+    assert back == {k: v for k, v in odd.items() if k != "key"}

@@ -1456,11 +1456,16 @@ def check_study(key: str, study: dict) -> list[str]:
     return errors
 
 
-def _toml_value(value: object) -> str:
-    import tomli_w  # noqa: PLC0415 - only writing needs it
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
 
+
+def _toml_value(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str) and not _NEEDS_ESCAPE.search(value):
+        return f'"{value}"'  # NOTE: nothing to escape; ten times faster than a dumps() per value
+    import tomli_w  # noqa: PLC0415 - only writing needs it
+
     return tomli_w.dumps({"v": value})[4:].rstrip("\n")
 
 
