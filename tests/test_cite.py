@@ -187,18 +187,35 @@ def test_intext_citations_are_the_ones_the_review_uses(citable):
 
 
 def test_intext_shapes():
+    """Several keys give one parenthetical, in order, as the review cites."""
     r = exo("cite", "Bruno2009", "Kalluri2020", "Zhao2018", "Chen2019a", "deAraujoFarias2018", "OBrien2018",
             "--style", "intext")
     assert r.code == 0, r
     assert r.stderr == ""
     assert r.stdout == (
-        "Bruno et al., 2009\n"
-        "Kalluri and LeBleu, 2020\n"
-        "Zhao, 2018\n"
-        "Chen et al., 2019a\n"
-        "de Araujo Farias et al., 2018\n"
-        "O'Brien et al., 2018\n"
+        "(Bruno et al., 2009; Kalluri and LeBleu, 2020; Zhao, 2018; Chen et al., 2019a; "
+        "de Araujo Farias et al., 2018; O'Brien et al., 2018)\n"
     )
+    r = exo("cite", "Bruno2009", "Kordelas2014", "--style", "intext")
+    assert (r.code, r.stdout, r.stderr) == (0, "(Bruno et al., 2009; Kordelas et al., 2014)\n", "")
+
+
+@pytest.mark.skipif(SEED is None, reason=NO_SEED)
+def test_a_parenthetical_of_two_keys_is_one_the_review_prints():
+    body = re.sub(r"\s+", " ", SEED.read_text("utf-8"))
+    r = exo("cite", "Kordelas2014", "Fujii2018", "Lai2018", "--style", "intext")
+    assert r.stdout.strip() in body
+
+
+def test_narrative_names_the_authors_in_a_sentence():
+    r = exo("cite", "Bruno2009", "Kalluri2020", "Chen2019a", "Zhao2018", "--narrative")
+    assert (r.code, r.stderr) == (0, ""), r
+    assert r.stdout == "Bruno et al. (2009)\nKalluri and LeBleu (2020)\nChen et al. (2019a)\nZhao (2018)\n"
+    assert exo("cite", "Bruno2009", "--style", "intext", "--narrative").stdout == "Bruno et al. (2009)\n"
+    for other in (["--style", "apa"], ["--format", "bibtex"]):
+        r = exo("cite", "Bruno2009", "--narrative", *other)
+        assert (r.code, r.stdout) == (2, ""), r
+        assert "--narrative" in r.stderr
 
 
 def test_review_style_of_the_review_itself():
@@ -220,6 +237,23 @@ def test_apa_oncogene_has_no_doubled_punctuation():
         "(EV)-encapsulated microRNA-379. Oncogene, 37(16), 2137–2149. "
         "https://doi.org/10.1038/s41388-017-0116-9\n"
     )
+
+
+def test_apa_sentence_cases_every_title(citable):
+    r = exo("cite", "Wei2021", "--style", "apa")
+    assert "(2021). Mesenchymal stem cell–derived exosomes: A promising biological tool in nanomedicine. " in r.stdout
+    title_case = re.compile(r"\b[A-Z][a-z]{3,} [A-Z][a-z]{3,} [A-Z][a-z]{3,}\b")
+    for rec in citable:
+        apa = citing.format_style(rec, "apa")
+        title = citing.sentence_case(rec["title"])
+        assert title in apa, rec["key"]
+        assert not title_case.search(title), (rec["key"], title)
+        # names and acronyms the review prints keep their capitals
+        for word in re.findall(r"\b\w*[A-Z]\w*[A-Z0-9]\w*\b", rec["title"]):
+            assert word in title, (rec["key"], word)
+    assert citing.sentence_case("Exosomes: versatile nano mediators") == "Exosomes: Versatile nano mediators"
+    assert citing.sentence_case("Stem cell derived exosomes: microRNA therapy") == "Stem cell derived exosomes: microRNA therapy"
+    assert citing.sentence_case("Nanomedicine in China") == "Nanomedicine in China"
 
 
 def test_vancouver_and_harvard_shapes():
@@ -301,7 +335,11 @@ def test_every_style_and_format_member_works_through_the_cli():
         assert r.code == 0, r
         assert r.stderr == ""
         lines = r.stdout.splitlines()
-        assert len(lines) == 115 and all(lines), st
+        if st is citing.Style.INTEXT:
+            # one parenthetical citing all 115
+            assert len(lines) == 1 and lines[0].startswith("(") and lines[0].count("; ") == 114
+        else:
+            assert len(lines) == 115 and all(lines), st
     counts = {
         citing.CiteFormat.TEXT: lambda t: len(t.splitlines()),
         citing.CiteFormat.BIBTEX: lambda t: t.count("@article{"),
@@ -332,11 +370,25 @@ def test_styles_and_formats_are_case_insensitive_and_enums_accepted(cat):
 def test_unknown_keys_are_all_named_with_suggestions():
     r = exo("cite", "Brunno2009", "Bruno2009", "Kaluri2020")
     assert r.code == 1
-    assert r.stdout == ""
-    assert "Brunno2009" in r.stderr and "Kaluri2020" in r.stderr
-    assert "Bruno2009" in r.stderr and "Kalluri2020" in r.stderr
-    assert r.stderr.startswith("Error: ")
+    # The known key is cited; each unknown one is named with the closest keys.
+    assert r.stdout == exo("cite", "Bruno2009").stdout
+    lines = r.stderr.splitlines()
+    assert lines[0] == "Error: no study key matches 'Brunno2009'" and "Bruno2009" in lines[1]
+    assert lines[2] == "Error: no study key matches 'Kaluri2020'" and "Kalluri2020" in lines[3]
     assert "Traceback" not in r.stderr
+
+
+def test_known_keys_are_cited_when_some_are_unknown():
+    r = exo("cite", "-", input="Bruno2009 Nope2000 Kordelas2014\n")
+    assert r.code == 1
+    assert r.stdout == exo("cite", "Bruno2009", "Kordelas2014").stdout
+    assert r.stdout.count("\n") == 2
+    assert "'Nope2000'" in r.stderr and "Bruno2009" not in r.stderr
+    assert "exo search" in r.stderr  # no close key: how to find one
+    r = exo("cite", "Bruno2009", "Nope2000", "--style", "intext")
+    assert (r.code, r.stdout) == (1, "(Bruno et al., 2009)\n")
+    r = exo("cite", "Bruno2009", "Nope2000", "--format", "bibtex")
+    assert r.code == 1 and r.stdout.count("@article{") == 1
 
 
 def test_one_unknown_key():
@@ -374,14 +426,14 @@ def test_unknown_style_or_format_lists_the_choices(option, value):
 def test_duplicates_cited_once_in_any_letter_case():
     r = exo("cite", "bruno2009", "Kalluri2020", "BRUNO2009", "Bruno2009", "--style", "intext")
     assert r.code == 0, r
-    assert r.stdout == "Bruno et al., 2009\nKalluri and LeBleu, 2020\n"
+    assert r.stdout == "(Bruno et al., 2009; Kalluri and LeBleu, 2020)\n"
 
 
 def test_keys_from_stdin():
     r = exo("cite", "-", "--style", "intext", input="Bruno2009\nzhao2018\n\n")
     assert r.code == 0, r
     assert r.stderr == ""
-    assert r.stdout == "Bruno et al., 2009\nZhao, 2018\n"
+    assert r.stdout == "(Bruno et al., 2009; Zhao, 2018)\n"
 
 
 # ---------------------------------------------------------------------------
@@ -794,7 +846,7 @@ def test_records_with_only_the_required_fields(tmp_path):
         "Aa A, Bb B, Cc C, Dd D, Ee E, Ff F, et al. Eight authors and no flag. Nature. 2031.\n",
         "harvard": "Solo, H. (2030) 'A minimal record?'.\n"
         "Aa, A., Bb, B., Cc, C., Dd, D., Ee, E., Ff, F., Gg, G. and Hh, H. (2031) 'Eight authors and no flag', Nature.\n",
-        "intext": "Solo, 2030\nAa et al., 2031\n",
+        "intext": "(Solo, 2030; Aa et al., 2031)\n",
     }
     assert set(expected) == {s.value for s in citing.Style}
     for style, text in expected.items():

@@ -10,7 +10,9 @@ import sys
 PROBE = """
 import sys
 sys.argv = ["exo", *{args!r}]
+import exocli.cli
 from exocli.cli import main
+exocli.cli._exit_now = sys.exit  # keep the interpreter alive to list its modules
 try:
     main()
 except SystemExit:

@@ -27,6 +27,12 @@ def sources():
     return {s["key"]: s for s in json.loads(exo("sources", "--json").stdout)}
 
 
+def keys_of(*args: str) -> list[str]:
+    r = exo(*args, "-o", "keys", "-q")
+    assert r.code in (0, 1), r
+    return r.stdout.split()
+
+
 def expected_cells(studies, diseases, sources, msc_only=True):
     cells: dict[tuple[str, str], set[str]] = {}
     for s in studies:
@@ -60,9 +66,13 @@ def test_map_numbers_agree_in_every_format(studies, diseases, sources):
             assert int(n) == len(want.get((row["source"], cat), ())), (row["source"], cat)
         total = {k for (src, _), keys in want.items() if src == row["source"] for k in keys}
         assert int(row["all"]) == len(total)
+    # Plain text says what the broader row holds; CSV keeps the key.
     plain = exo("map").stdout.splitlines()
     assert plain[0].split("\t") == list(rows[0].keys())
-    assert [line.split("\t") for line in plain[1:]] == [list(r.values()) for r in rows]
+    named = {"msc": "msc, tissue not stated"}
+    assert [line.split("\t") for line in plain[1:]] == [
+        [named.get(r["source"], r["source"]), *list(r.values())[1:]] for r in rows
+    ]
     sources_in_map = {r["source"] for r in rows}
     assert sources_in_map and all(sources[s]["msc"] for s in sources_in_map)
 
@@ -85,9 +95,18 @@ def test_stats_numbers(studies):
     s = json.loads(exo("stats", "--json").stdout)
     assert s["counts"]["studies"] == 114 and s["counts"]["companies"] == 26
     assert s["years"] == {str(y): n for y, n in sorted(Counter(x["year"] for x in studies).items())}
-    top = Counter(d for x in studies for d in x["diseases"]).most_common(1)[0]
-    assert s["top_diseases"][0]["count"] == top[1]
-    assert sum(s["evidence"].values()) == sum(1 for x in studies if x["evidence"])
+    # A broader disease or source counts its narrower ones, as the filters do.
+    for entry in s["top_diseases"]:
+        assert entry["count"] == len(keys_of("studies", "--disease", entry["key"])), entry
+    for entry in s["top_sources"]:
+        assert entry["count"] == len(keys_of("studies", "--source", entry["key"])), entry
+    assert {"key": "msc", "label": "mesenchymal stem cells", "count": 70} in s["top_sources"]
+    assert {"key": "cancer", "label": "cancer", "count": 13} in s["top_diseases"]
+    # Every study is counted once, those with no evidence level as "not stated".
+    assert s["evidence"] == {
+        k: n for k, n in Counter(x["evidence"] or "not stated" for x in studies).items()
+    }
+    assert sum(s["evidence"].values()) == 114
     assert s["company_areas"]["diagnostics"] == len(json.loads(exo("companies", "--area", "diagnostics", "--json").stdout))
 
 
@@ -95,9 +114,56 @@ def test_show_summarises_the_evidence(studies):
     d = json.loads(exo("show", "gvhd", "--json").stdout)
     tagged = [x for x in studies if "gvhd" in x["diseases"]]
     assert d["evidence_summary"]["studies"] == len(tagged)
-    assert d["evidence_summary"]["evidence"] == dict(Counter(x["evidence"] for x in tagged))
+    assert d["evidence_summary"]["evidence"] == dict(Counter(x["evidence"] or "not stated" for x in tagged))
     assert d["evidence_summary"]["years"] == [min(x["year"] for x in tagged), max(x["year"] for x in tagged)]
     line = [l for l in exo("show", "gvhd").stdout.splitlines() if l.startswith("evidence summary")][0]
-    assert line == "evidence summary\t4 studies (3 animal, 1 clinical), 2014-2018"
+    assert line == "evidence summary\t4 studies (1 animal, 1 clinical, 2 not stated), 2014-2018"
     src = json.loads(exo("show", "bmsc", "--json").stdout)
     assert src["evidence_summary"]["studies"] == sum(1 for x in studies if "bmsc" in x["sources"])
+
+
+# ---------------------------------------------------------------------------
+# One meaning per word: a broader value takes in the narrower ones everywhere
+
+
+@pytest.mark.parametrize("option, key", [("--disease", "cancer"), ("--source", "msc"), ("--disease", "skin-wound")])
+def test_show_stats_and_filters_count_a_broader_value_alike(option, key):
+    listed = keys_of("studies", option, key)
+    shown = json.loads(exo("show", key, "--json").stdout)
+    assert sorted(shown["links"]["studies"]) == sorted(listed)
+    assert shown["evidence_summary"]["studies"] == len(listed)
+    s = json.loads(exo("stats", "--json").stdout)
+    top = {x["key"]: x["count"] for x in s["top_diseases"] + s["top_sources"]}
+    assert top[key] == len(listed)
+
+
+def test_companies_under_a_broader_disease():
+    # Exovita is tagged breast cancer, which is cancer.
+    assert "exovita-biosciences" in keys_of("companies", "--disease", "cancer")
+    shown = json.loads(exo("show", "cancer", "--json").stdout)
+    assert "exovita-biosciences" in shown["links"]["companies"]
+    assert sorted(shown["links"]["companies"]) == sorted(keys_of("companies", "--disease", "cancer"))
+    msc = json.loads(exo("show", "msc", "--json").stdout)
+    assert "regeneus" in msc["links"]["companies"]  # adipose MSCs
+
+
+def test_map_marks_a_broader_row_as_holding_only_its_own_tags(studies):
+    rows = {r["source"]: r for r in csv.DictReader(io.StringIO(exo("map", "-o", "csv").stdout))}
+    only_msc = {s["key"] for s in studies if "msc" in s["sources"] and s["diseases"]}
+    assert int(rows["msc"]["all"]) == len(only_msc)
+    plain = exo("map").stdout
+    assert "\nmsc, tissue not stated\t" in plain
+    md = exo("map", "-o", "markdown").stdout
+    assert "| msc, tissue not stated |" in md
+
+
+def test_every_study_is_counted_under_an_evidence_level_or_not_stated(studies):
+    m = json.loads(exo("map", "--rows", "evidence", "--cols", "year", "--json").stdout)
+    counted = {k for o in m for k in o["studies"]}
+    assert counted == {s["key"] for s in studies}
+    not_stated = {k for o in m if o["evidence"] == "not stated" for k in o["studies"]}
+    assert not_stated == {s["key"] for s in studies if not s["evidence"]}
+    r = exo("map", "--rows", "kind", "--cols", "year", "--json")
+    assert {k for o in json.loads(r.stdout) for k in o["studies"]} == {s["key"] for s in studies}
+    show = [l for l in exo("show", "bmsc").stdout.splitlines() if l.startswith("evidence summary")][0]
+    assert "not stated" in show

@@ -9,9 +9,11 @@ or, with ``--csl FILE``, to citeproc-py (the optional ``exo[csl]`` extra).
 Every formatter is a pure function of the records and returns text. Records
 are the catalog's plain dicts; authors are strings as the review printed them
 ("Surname, I. I."), ``et_al`` says the review printed only those authors and
-"et al.", and a journal keeps the trailing period the review printed after it
-("Oncogene." but "Theranostics"), which `bare_journal` removes for styles that
-add their own punctuation.
+"et al.", and a journal is stored without the period the review's list prints
+after some journals ("Theranostics", seven times printed "Theranostics.");
+``journal_as_printed`` keeps that form for the review style. `bare_journal`
+removes such a period from a user's own record for styles that add their own
+punctuation.
 
 Only `exo cite` imports this module; json and citeproc are imported inside
 the functions that need them.
@@ -38,7 +40,11 @@ __all__ = [
     "format_csl_json",
     "format_csl",
     "bare_journal",
+    "sentence_case",
+    "intext_citation",
     "latex_escape",
+    "bibtex_keys",
+    "bibtex_name",
     "Name",
     "parse_name",
 ]
@@ -112,12 +118,21 @@ def cite(
     fmt: str = "text",
     latex: bool = True,
     csl: Path | None = None,
+    narrative: bool = False,
+    unknown: list[str] | None = None,
 ) -> str:
     """Citations of the records named by ``keys``, as one text ending in a newline.
 
     Keys resolve in any letter case; a key given twice is cited once. Unknown
-    keys are collected and reported together (`NotFound`); an unknown style
-    or format, or a record that cannot be cited, is a `UsageError`.
+    keys are collected and reported together (`NotFound`); given an
+    ``unknown`` list, they are put in it instead and the known keys are cited
+    (`NotFound` only when none is known). An unknown style or format, or a
+    record that cannot be cited, is a `UsageError`.
+
+    The in-text style gives one parenthetical for all the keys, in order
+    ("(Bruno et al., 2009; Kordelas et al., 2014)"); ``narrative`` gives the
+    form that names the authors in a sentence, one line per key ("Bruno et
+    al. (2009)").
     """
     st = _choose(Style, style, "style")
     ft = _choose(CiteFormat, fmt, "format")
@@ -126,9 +141,15 @@ def cite(
             raise UsageError("--csl renders text, not " + ft.value, "drop --format, or drop --csl")
         if st is not Style.REVIEW:
             raise UsageError("--style and --csl both choose a style", "use one of them")
-    records = resolve(cat, keys)
+    if narrative and (st is not Style.INTEXT or ft is not CiteFormat.TEXT or csl is not None):
+        raise UsageError(
+            "--narrative is a form of in-text citation", "use it alone or with --style intext, as text"
+        )
+    records = resolve(cat, keys, unknown)
     if csl is not None:
         text = format_csl(records, Path(csl))
+    elif ft is CiteFormat.TEXT and st is Style.INTEXT:
+        text = intext_citation(records, narrative)
     elif ft is CiteFormat.TEXT:
         text = "".join(format_style(r, st) + "\n" for r in records)
     elif ft is CiteFormat.BIBTEX:
@@ -140,14 +161,16 @@ def cite(
     return text if text.endswith("\n") else text + "\n"
 
 
-def resolve(cat, keys: Iterable[str]) -> list[dict]:
+def resolve(cat, keys: Iterable[str], unknown: list[str] | None = None) -> list[dict]:
     """The citable records for ``keys``, in order, each once.
 
-    Every unknown key is reported in one `NotFound`, with the closest keys.
+    Every unknown key is reported in one `NotFound`, with the closest keys;
+    given an ``unknown`` list, unknown keys go there instead, and `NotFound`
+    is raised only when no key is known.
     """
     records: list[dict] = []
     seen: set[tuple[str, str]] = set()
-    unknown: list[str] = []
+    missing: list[str] = []
     for key in keys:
         key = key.strip()
         if not key:
@@ -157,8 +180,8 @@ def resolve(cat, keys: Iterable[str]) -> list[dict]:
             # A key shared by a term and a study still cites the study.
             rid = next((i for t in CITABLE_TYPES if (i := cat.lookup(key, t)) is not None), rid)
         if rid is None:
-            if key not in unknown:
-                unknown.append(key)
+            if key not in missing:
+                missing.append(key)
             continue
         rec = cat.record(rid)
         if rec["type"] not in CITABLE_TYPES:
@@ -171,11 +194,18 @@ def resolve(cat, keys: Iterable[str]) -> list[dict]:
         if ident not in seen:
             seen.add(ident)
             records.append(rec)
-    if unknown:
-        raise _not_found(cat, unknown)
+    if missing and (unknown is None or not records):
+        raise _not_found(cat, missing)
+    if unknown is not None:
+        unknown.extend(missing)
     if not records:
         raise UsageError("no keys to cite", "give study keys such as Bruno2009, or Wei2021 for the review")
     return records
+
+
+def not_found_key(cat, key: str) -> NotFound:
+    """The error for one unknown key, with the closest study keys."""
+    return NotFound("study key", key, _suggest(cat, key))
 
 
 def _suggest(cat, key: str) -> list[str]:
@@ -333,7 +363,9 @@ def _punct(text: str, mark: str) -> str:
 def format_style(rec: dict, style: Style | str) -> str:
     """One record as one line of text in ``style``."""
     st = _choose(Style, style, "style")
-    return _STYLES[st](rec)
+    # A line break or tab inside a title (a data file may hold one) must not
+    # split a citation: one citation, one line.
+    return _one_line(_STYLES[st](rec))
 
 
 def _review(rec: dict) -> str:
@@ -354,7 +386,11 @@ def _review(rec: dict) -> str:
     vol = str(rec.get("volume") or "")
     if rec.get("issue"):
         vol = f"{vol} ({rec['issue']})".strip()
-    source = " ".join(x for x in (rec.get("journal") or "", vol) if x)
+    # NOTE: the printed list puts a period after some journals and not after
+    # others, even the same one ("Theranostics. 9 (9)", "Theranostics 8 (5)");
+    # the record says which.
+    journal = rec.get("journal_as_printed") or rec.get("journal") or ""
+    source = " ".join(x for x in (journal, vol) if x)
     loc = _locator(rec)
     if loc:
         source = f"{source}, {loc}" if source else loc
@@ -377,7 +413,7 @@ def _apa(rec: dict) -> str:
     else:
         who = "".join(names)
     parts = [f"{who} ({year_label(rec)})." if who else f"({year_label(rec)})."]
-    parts.append(end_with(rec.get("title", "")))
+    parts.append(end_with(sentence_case(rec.get("title", ""))))
     src = _source(rec, article_word="Article ")
     if src:
         parts.append(_punct(src, "."))
@@ -486,19 +522,72 @@ def _nlm_pages(pages: str) -> str:
     return f"{first}-{last}"
 
 
+def _intext_who(rec: dict) -> str:
+    names = _names(rec)
+    if not names:
+        return ""
+    if len(names) >= 3 or rec.get("et_al"):
+        return f"{names[0].family} et al."
+    if len(names) == 2:
+        return f"{names[0].family} and {names[1].family}"
+    return names[0].family
+
+
 def _intext(rec: dict) -> str:
     """Author-date in-text citation: "Bruno et al., 2009", "Kalluri and LeBleu, 2020"."""
-    names = _names(rec)
-    year = year_label(rec)
-    if not names:
-        return year
-    if len(names) >= 3 or rec.get("et_al"):
-        who = f"{names[0].family} et al."
-    elif len(names) == 2:
-        who = f"{names[0].family} and {names[1].family}"
-    else:
-        who = names[0].family
-    return f"{who}, {year}"
+    who = _intext_who(rec)
+    return f"{who}, {year_label(rec)}" if who else year_label(rec)
+
+
+def _narrative(rec: dict) -> str:
+    """The form a sentence names: "Bruno et al. (2009)", "Kalluri and LeBleu (2020)"."""
+    who = _intext_who(rec)
+    return f"{who} ({year_label(rec)})" if who else f"({year_label(rec)})"
+
+
+def intext_citation(records: list[dict], narrative: bool = False) -> str:
+    """In-text citations of records, in order, ending in a newline.
+
+    One parenthetical for all of them, "(Bruno et al., 2009; Kordelas et al.,
+    2014)", as the review itself cites; or, ``narrative``, one "Bruno et al.
+    (2009)" per line, to write into a sentence.
+    """
+    if narrative:
+        return "".join(_narrative(r) + "\n" for r in records)
+    return "(" + "; ".join(_intext(r) for r in records) + ")\n"
+
+
+# A word in Title Case: one capital, then only lower-case letters.
+_TITLE_WORD = re.compile(r"[A-Z][a-z]+")
+_SMALL = frozenset("a an and as at but by for from in into of on or the to via vs with".split())
+
+
+def sentence_case(title: str) -> str:
+    """A title in sentence case, as APA prints it.
+
+    A title the review prints in Title Case (the review's own, Wei2021) has
+    its capitalised ordinary words lowered; a title already in sentence case
+    keeps every capital, since those are names and acronyms (Duchenne, China,
+    Treg, MSC). Either way the first word and the first word after a colon
+    or a question mark start with a capital.
+    """
+    tokens = re.split(r"(\s+)", title)
+    words = [(i, t) for i, t in enumerate(tokens) if t.strip()]
+    ordinary = [t for _, t in words[1:] if t.lower().strip("(),:;?") not in _SMALL and re.match(r"[A-Za-z]", t)]
+    titled = [t for t in ordinary if all(_TITLE_WORD.fullmatch(p) for p in re.split(r"[-–/]", t.strip("(),:;?")) if p)]
+    title_case = len(ordinary) >= 3 and len(titled) >= 0.7 * len(ordinary)
+    out = list(tokens)
+    start = True
+    for i, t in words:
+        core = t.strip("(),:;?")
+        if title_case and not start and all(_TITLE_WORD.fullmatch(p) for p in re.split(r"[-–/]", core) if p):
+            t = t.lower()
+        elif start and t[:1].islower() and t == t.lower():
+            # (not "microRNA" or "gRNA": their lower-case start is their name)
+            t = t[0].upper() + t[1:]
+        out[i] = t
+        start = t.rstrip(")").endswith((":", "?"))
+    return "".join(out)
 
 
 _STYLES: dict[Style, Callable[[dict], str]] = {
@@ -578,15 +667,40 @@ def latex_escape(text: str, latex: bool = True) -> str:
     """Text made safe for a BibTeX field.
 
     Both modes escape LaTeX's special characters (& % $ # _ { } ~ ^ \\) and
-    write en/em dashes as -- and ---. With ``latex`` (the default) accented
+    write en/em dashes as -- and ---. Braces that do not pair up become
+    \\textbraceleft{} and \\textbraceright{}, so no value can close its field. With ``latex`` (the default) accented
     letters, Greek letters and common symbols become LaTeX commands
     ("{\\'e}", "{$\\alpha$}") so classic BibTeX works; without it they stay
     UTF-8 (for biber/biblatex, XeLaTeX, LuaLaTeX). A character with no
     LaTeX form is left as UTF-8.
     """
+    return _escape(text, latex, _braces_balanced(text))
+
+
+# Braces for a text whose own braces do not pair up: BibTeX counts every brace,
+# escaped or not, so "\}" alone would end the field.
+_LONE_BRACES = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+
+
+def _braces_balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _escape(text: str, latex: bool, balanced: bool) -> str:
+    """`latex_escape`, told whether the braces of the whole field pair up."""
     out = []
     for ch in text:
-        if ch in _BIB_SPECIALS:
+        if not balanced and ch in _LONE_BRACES:
+            out.append(_LONE_BRACES[ch])
+        elif ch in _BIB_SPECIALS:
             out.append(_BIB_SPECIALS[ch])
         elif ch in _DASHES:
             out.append(_DASHES[ch])
@@ -628,21 +742,22 @@ def bibtex_title(title: str, latex: bool = True) -> str:
     Every word holding a capital letter ({GVHD}, {MSC}, {CD39}) is wrapped in
     braces, except the sentence-initial capital of the first word.
     """
+    balanced = _braces_balanced(title)
     out = []
     pos = 0
     first = True
     for m in _WORD.finditer(title):
-        out.append(latex_escape(title[pos:m.start()], latex))
+        out.append(_escape(title[pos:m.start()], latex, balanced))
         word = m.group(0)
         caps = any(c.isupper() for c in word)
         initial_only = word[0].isupper() and not any(c.isupper() for c in word[1:])
-        text = latex_escape(word, latex)
+        text = _escape(word, latex, balanced)
         if caps and not (first and initial_only):
             text = "{" + text + "}"
         out.append(text)
         first = False
         pos = m.end()
-    out.append(latex_escape(title[pos:], latex))
+    out.append(_escape(title[pos:], latex, balanced))
     return "".join(out)
 
 
@@ -651,43 +766,96 @@ def bibtex_key(key: str) -> str:
     return re.sub(r"[\s\"#%'(),={}\\~]", "-", key)
 
 
+def bibtex_keys(keys: list[str]) -> list[str]:
+    """`bibtex_key` of each key, made unique (BibTeX compares keys ignoring case).
+
+    A key BibTeX accepts as it is keeps its form; one whose escaped form is
+    already taken (O'Brien2020 beside O-Brien2020) gets -2, -3, ...
+    """
+    escaped = [bibtex_key(k) for k in keys]
+    taken: set[str] = set()
+    out: list[str | None] = [None] * len(keys)
+    # Keys that needed no escaping first, so they are never the ones renamed.
+    order = sorted(range(len(keys)), key=lambda i: escaped[i] != keys[i])
+    for i in order:
+        key, n = escaped[i], 1
+        while key.casefold() in taken:
+            n += 1
+            key = f"{escaped[i]}-{n}"
+        taken.add(key.casefold())
+        out[i] = key
+    return [k for k in out if k is not None]
+
+
+_AND = re.compile(r"\sand\s", re.IGNORECASE)
+
+
+def bibtex_name(author: str, latex: bool = True) -> str:
+    """One author for BibTeX's author list.
+
+    A name BibTeX would misread is braced whole: one without the comma of
+    "Surname, I." (a group: BibTeX would take its last word for the surname),
+    one holding " and " (BibTeX would split it into two people), more than two
+    commas, or the word "others" (BibTeX's et al.).
+    """
+    name = _one_line(author)
+    text = latex_escape(name, latex)
+    if "," not in name or _AND.search(name) or name.count(",") > 2 or name.casefold() == "others":
+        return "{" + text + "}"
+    return text
+
+
+def _bibtex_doi(doi: str) -> str:
+    """The DOI verbatim, but for the characters that could end or break the
+    field (braces, backslash, spaces), percent-encoded as in a DOI URL."""
+    return re.sub(r"[{}\\\s]", lambda m: "%" + "".join(f"{b:02X}" for b in m.group().encode("utf-8")), doi)
+
+
 def format_bibtex(records: list[dict], latex: bool = True) -> str:
     """@article entries, one per record, separated by blank lines.
 
-    The DOI is written verbatim (biblatex and the doi package read it so);
-    a truncated author list ends in "and others".
+    Every value is escaped so that no data can end its field or add one: a
+    value's braces always pair up, and line breaks become spaces. The DOI is
+    written verbatim (biblatex and the doi package read it so), braces,
+    backslashes and spaces percent-encoded; a truncated author list ends in
+    "and others". Keys are unique after escaping (`bibtex_keys`).
     """
     entries = []
-    for rec in records:
+    keys = bibtex_keys([rec["key"] for rec in records])
+    for rec, key in zip(records, keys):
         fields: list[tuple[str, str]] = []
         authors = list(rec.get("authors") or ())
-        names = [latex_escape(a, latex) for a in authors]
+        names = [bibtex_name(a, latex) for a in authors]
         if rec.get("et_al"):
             names.append("others")
         if names:
             fields.append(("author", " and ".join(names)))
-        fields.append(("title", bibtex_title(rec.get("title", ""), latex)))
+        fields.append(("title", bibtex_title(_one_line(rec.get("title", "")), latex)))
         if rec.get("journal"):
-            fields.append(("journal", latex_escape(bare_journal(rec["journal"]), latex)))
-        fields.append(("year", str(rec.get("year", ""))))
+            fields.append(("journal", _bib_text(bare_journal(rec["journal"]), latex)))
+        fields.append(("year", _bib_text(str(rec.get("year", "")), latex)))
         if rec.get("volume"):
-            fields.append(("volume", latex_escape(str(rec["volume"]), latex)))
+            fields.append(("volume", _bib_text(str(rec["volume"]), latex)))
         if rec.get("issue"):
-            fields.append(("number", latex_escape(str(rec["issue"]), latex)))
+            fields.append(("number", _bib_text(str(rec["issue"]), latex)))
         loc = _locator(rec)
         if loc:
             first, dash, last = _page_range(loc)
             pages = f"{first}--{last}" if dash else first
-            fields.append(("pages", latex_escape(pages, latex)))
+            fields.append(("pages", _bib_text(pages, latex)))
         if rec.get("doi"):
-            fields.append(("doi", rec["doi"]))
+            fields.append(("doi", _bibtex_doi(_one_line(rec["doi"]))))
         notes = _notes(rec)
         if notes:
-            fields.append(("note", latex_escape(" ".join(notes), latex)))
+            fields.append(("note", _bib_text(" ".join(notes), latex)))
         width = max(len(n) for n, _ in fields)
         body = ",\n".join(f"  {n.ljust(width)} = {{{v}}}" for n, v in fields)
-        entries.append(f"@article{{{bibtex_key(rec['key'])},\n{body},\n}}\n")
+        entries.append(f"@article{{{key},\n{body},\n}}\n")
     return "\n".join(entries)
+
+
+def _bib_text(text: str, latex: bool) -> str:
+    return latex_escape(_one_line(text), latex)
 
 
 # ---------------------------------------------------------------------------

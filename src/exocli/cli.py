@@ -9,6 +9,7 @@ the core are printed here, once, with the exit codes of the README: 0 found,
 from __future__ import annotations
 
 import functools
+import io
 import os
 import signal
 import sys
@@ -109,7 +110,13 @@ def _complete_keys(incomplete: str) -> list[str]:
 
 
 def _err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    # NOTE: stderr is made never to fail in main(); this guards the
+    # in-process runs too, so a message can never change the exit code.
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def report(e: ExoError) -> None:
@@ -130,7 +137,7 @@ def handled(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            return _run_once_more_if_damaged(fn, args, kwargs)
         except ExoError as e:
             report(e)
             raise typer.Exit(e.exit_code) from None
@@ -138,23 +145,54 @@ def handled(fn):
             _quiet_pipe()
             raise typer.Exit(0) from None
         except OSError as e:
-            if getattr(e, "filename", None) is None and e.errno is not None:
-                # Writing the output failed (a full disk, a closed device):
-                # the data is lost, so say so and fail.
-                _quiet_pipe()
-                _err(f"Error: cannot write the output: {e.strerror or e}")
-                raise typer.Exit(EXIT_USAGE) from None
-            raise
+            if e.errno is None and e.filename is None:
+                _internal(e)
+            raise typer.Exit(_os_error(e)) from None
         except (typer.Exit, Interrupted):
             raise
         except Exception as e:  # noqa: BLE001
-            if os.environ.get("EXO_DEBUG"):
-                raise
-            _err(f"Error: internal error: {type(e).__name__}: {e}")
-            _err("  this is a bug in exo; run again with EXO_DEBUG=1 for the traceback and report it")
-            raise typer.Exit(EXIT_INTERNAL) from None
+            _internal(e)
 
     return wrapper
+
+
+def _run_once_more_if_damaged(fn, args, kwargs):
+    """Run a command; if its store turns out damaged midway, rebuild it and run again."""
+    from .store import Damaged  # noqa: PLC0415
+
+    try:
+        return fn(*args, **kwargs)
+    except Damaged:
+        from . import catalog  # noqa: PLC0415
+
+        catalog.discard_current()
+        try:
+            return fn(*args, **kwargs)
+        except Damaged as e:
+            raise ExoError(f"the search index cannot be read ({e})", "remove the exo cache folder and try again") from None
+
+
+def _os_error(e: OSError) -> int:
+    """Report an operating-system error for people; the exit code."""
+    if e.filename is not None:
+        # A path exo was given or derived (--data, EXO_DATA_PATH, a data
+        # file) cannot be used: a name too long, a folder it may not enter.
+        name = os.fsdecode(e.filename) if isinstance(e.filename, (str, bytes, os.PathLike)) else str(e.filename)
+        _err(f"Error: cannot use {quoted(name)}: {e.strerror or e}")
+        return EXIT_USAGE
+    # Writing the output failed (a full disk, a closed device): the data is
+    # lost, so say so and fail.
+    _quiet_pipe()
+    _err(f"Error: cannot write the output: {e.strerror or e}")
+    return EXIT_USAGE
+
+
+def _internal(e: BaseException):
+    if os.environ.get("EXO_DEBUG"):
+        raise e
+    _err(f"Error: internal error: {type(e).__name__}: {e}")
+    _err("  this is a bug in exo; run again with EXO_DEBUG=1 for the traceback and report it")
+    raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def _quiet_pipe() -> None:
@@ -225,18 +263,56 @@ def _load(data: list[Path] | None):
             if total < 1_000_000:
                 return
             shown.append(path)
-            from .text import one_line  # noqa: PLC0415
-
             share = f"{100 * done // total}%" if done else "..."
-            sys.stderr.write(f"\rexo: first run, reading {one_line(path)} ({total / 1e6:.0f} MB) {share}\x1b[K")
-            sys.stderr.flush()
+            _err_line(progress_line(path, f" ({total / 1e6:.0f} MB) {share}", _stderr_columns()))
 
     try:
-        return load(data or (), progress=progress)
+        cat = load(data or (), progress=progress)
     finally:
         if shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
+            _err_line("")
+    if cat.warnings:
+        from .text import one_line  # noqa: PLC0415
+
+        for w in cat.warnings:
+            _err("exo: warning: " + one_line(w))
+    return cat
+
+
+def progress_line(path: str, tail: str, columns: int) -> str:
+    """"exo: first run, reading PATH TAIL" in less than ``columns`` cells.
+
+    NOTE: a line as wide as the terminal wraps, and "\\r" then returns only to
+    the start of its last row, leaving the others on screen at every update.
+    A long path loses its start ("…/data/studies.toml") before anything else.
+    """
+    from .text import cells, clip, one_line  # noqa: PLC0415
+
+    head = "exo: first run, reading "
+    room = columns - 1 - cells(head) - cells(tail)
+    if room >= 12:
+        return head + clip(one_line(path), room, keep_end=True) + tail
+    return clip(head + one_line(path) + tail, max(1, columns - 1))
+
+
+def _stderr_columns() -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns or 80
+    except (OSError, ValueError, AttributeError):
+        return 80
+
+
+def _err_line(text: str) -> None:
+    """Rewrite the current line of stderr (a terminal) with ``text``."""
+    try:
+        sys.stderr.write(f"\r{text}\x1b[K")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _explain(notes, quiet: bool) -> None:
@@ -322,18 +398,23 @@ def search(
     if not text.strip():
         raise UsageError("empty query", "give a word to look for, e.g. `exo search gvhd`")
     cat = _load(data)
-    objs = hit_objects(cat, run(cat, text, types, limit))
+    hits = run(cat, text, types, limit)
+    objs = hit_objects(cat, hits)
     if not objs:
         _require(objs, f"match for {quoted(text)}; try fewer or other words", out, asked, hit=True)
     out.emit(objs, asked, hit=True)
+    if hits.total > len(objs):
+        more = "more than " if hits.at_least else ""
+        _err(f"exo: {len(objs)} of {more}{hits.total:,} shown; use -n to see more")
 
 
 @app.command()
 @handled
 def studies(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text the studies must match.")] = None,
-    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Disease key, name or abbreviation (repeatable: any of them).")] = None,
-    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", help="Cell source: key, name or abbreviation (BMSC, adipose...).")] = None,
+    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Disease key, name or abbreviation (repeatable: any of them); a broader one takes in the narrower (cancer: breast cancer...).")] = None,
+    category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Body system of a disease: immune, nervous, cardiovascular, cancer, ...")] = None,
+    source: Annotated[Optional[List[str]], typer.Option("--source", "-s", help="Cell source: key, name or abbreviation (BMSC, adipose...); msc takes in every MSC tissue.")] = None,
     topic: Annotated[Optional[List[str]], typer.Option("--topic", help="Review section citing the study (key or title).")] = None,
     mechanism: Annotated[Optional[List[str]], typer.Option("--mechanism", "-m", help="miRNA, siRNA, pathway or molecule (miR-21, Wnt...).")] = None,
     evidence: Annotated[Optional[List[str]], typer.Option("--evidence", "-e", help="in-vitro, animal, human, clinical or review.")] = None,
@@ -354,6 +435,7 @@ def studies(
     \b
     Examples:
       exo studies --disease gvhd
+      exo studies --category cardiovascular
       exo studies --disease t2dm --source umsc
       exo studies --source adipose --year 2017..2019 --sort year
       exo studies --mechanism miR-21 --json | jq -r '.[].title'
@@ -364,7 +446,9 @@ def studies(
     out = Output(format_, json_, fields, no_color)
     out.fields(["study"])
     cat = _load(data)
-    flt = StudyFilter(disease or [], source or [], topic or [], mechanism or [], evidence or [], kind or [], year or [])
+    flt = StudyFilter(
+        disease or [], source or [], topic or [], mechanism or [], evidence or [], kind or [], year or [], category or []
+    )
     ids, notes = study_listing(cat, flt, " ".join(text or []), sort, reverse, limit)
     _explain(notes, quiet)
     _emit_records(out, cat, ids, "study")
@@ -374,7 +458,11 @@ def _emit_records(out: Output, cat, ids: list[int], type_name: str) -> None:
     from . import model  # noqa: PLC0415
     from .render import object_for  # noqa: PLC0415
 
-    objs = [object_for(cat.record(i)) for i in ids]
+    if out.format.value == "keys" and not out.fields_spec:
+        # NOTE: keys come from the index; no record is decoded.
+        objs = [{"type": type_name, "key": k} for k in cat.key_list(ids)]
+    else:
+        objs = [object_for(cat.record(i)) for i in ids]
     _require(objs, f"{model.BY_NAME[type_name].plural} match", out, [type_name])
     out.emit(objs, [type_name])
 
@@ -440,7 +528,8 @@ def sources(
 def companies(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
     area: Annotated[Optional[List[str]], typer.Option("--area", "-a", help="diagnostics, therapeutics, drug-delivery, regenerative, cosmetics, manufacturing, research-tools.")] = None,
-    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Companies naming this disease.")] = None,
+    disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Companies naming this disease, a narrower one, or a condition of Table 1 (epilepsy).")] = None,
+    category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Companies naming a disease of this body system (cancer, nervous, ...).")] = None,
     format_: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -454,9 +543,13 @@ def companies(
     Examples:
       exo companies
       exo companies --area diagnostics
-      exo companies --disease stroke --json
+      exo companies --disease cancer
+      exo companies --category nervous --json
     """
-    _listing("company", text, format_, json_, fields, no_color, data, quiet, filters={"area": area, "disease": disease})
+    _listing(
+        "company", text, format_, json_, fields, no_color, data, quiet,
+        filters={"area": area, "disease": disease, "category": category},
+    )
 
 
 @app.command()
@@ -525,7 +618,7 @@ def show(
     if not key.strip():
         raise UsageError("empty key", "give a key such as Bruno2009 or gvhd; `exo search WORDS` finds one")
     cat = _load(data)
-    rid = cat.lookup(key)
+    rid = cat.find(key)
     if rid is None:
         raise NotFound("key", key, cat.suggest_keys(key))
     d = detail(cat, rid)
@@ -538,7 +631,8 @@ def show(
 @handled
 def cite(
     keys: Annotated[Optional[List[str]], typer.Argument(help="Keys to cite; '-' reads keys from stdin.", autocompletion=_complete_keys)] = None,
-    style: Annotated[str, typer.Option("--style", "-s", help="review, apa, vancouver, harvard or intext.")] = "review",
+    style: Annotated[Optional[str], typer.Option("--style", "-s", help="review (default), apa, vancouver, harvard or intext (one parenthetical for all the keys).")] = None,
+    narrative: Annotated[bool, typer.Option("--narrative", help="In-text citations that name the authors in a sentence: Bruno et al. (2009).")] = False,
     format_: Annotated[str, typer.Option("--format", "-o", help="text, bibtex, ris or csl-json.")] = "text",
     all_: Annotated[bool, typer.Option("--all", help="Cite every study (and the review itself).")] = False,
     latex: Annotated[bool, typer.Option("--latex/--utf8", help="BibTeX: escape accents and symbols for LaTeX (default) or keep UTF-8.")] = True,
@@ -551,6 +645,8 @@ def cite(
     Examples:
       exo cite Bruno2009
       exo cite Bruno2009 Kalluri2020 --style apa
+      exo cite Bruno2009 Kordelas2014 --style intext
+      exo cite Bruno2009 --narrative
       exo cite Wei2021 --format bibtex
       exo studies --disease gvhd -o keys | exo cite - --format ris
       exo cite --all --format csl-json > refs.json
@@ -558,10 +654,17 @@ def cite(
     from . import cite as citing  # noqa: PLC0415
 
     wanted = list(keys or [])
-    stdin_text = sys.stdin.read() if "-" in wanted else ""
+    stdin_text = _read_stdin() if "-" in wanted else ""
     cat = _load(data)
     wanted = citing.expand_keys(cat, wanted, stdin_text, all_)
-    text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl)
+    unknown: list[str] = []
+    style = style or ("intext" if narrative else "review")
+    text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl, narrative=narrative, unknown=unknown)
+    from .text import ascii_json, can_encode  # noqa: PLC0415
+
+    fmt_name = format_.strip().lower()
+    if citing.ALIASES.get(fmt_name, fmt_name) == "csl-json" and not can_encode(sys.stdout, text):
+        text = ascii_json(text)  # CSL-JSON under a Latin-1 locale: escapes, not "?"
     if _isatty(sys.stdout):
         import shutil  # noqa: PLC0415
 
@@ -573,6 +676,43 @@ def cite(
             text = wrap_lines(text, shutil.get_terminal_size().columns)
     sys.stdout.write(text)
     sys.stdout.flush()
+    if unknown:
+        # The known keys are cited; each unknown one is named, and the exit
+        # status says the list was not complete.
+        for key in unknown:
+            err = citing.not_found_key(cat, key)
+            err.hint = err.hint or "`exo search WORDS` finds a study; `exo studies -o keys` lists every key"
+            report(err)
+        raise typer.Exit(EXIT_NOT_FOUND)
+
+
+STDIN_LIMIT = 16_000_000  # bytes: a million keys, and /dev/zero is refused at once
+
+
+def _read_stdin() -> str:
+    """The keys piped to `exo cite -`: at most STDIN_LIMIT bytes of UTF-8."""
+    hint = "pipe keys in, e.g. `exo studies --disease gvhd -o keys | exo cite -`"
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise UsageError("cannot read keys from standard input: it is closed", hint)
+    chunks, size = [], 0
+    try:
+        while size <= STDIN_LIMIT:
+            chunk = stream.read(min(1 << 20, STDIN_LIMIT + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as e:
+        raise UsageError(f"cannot read keys from standard input: {e.strerror or e}", hint) from None
+    if size > STDIN_LIMIT:
+        raise UsageError(f"standard input holds more than {STDIN_LIMIT // 1_000_000} MB; exo cite - reads keys", hint)
+    raw = b"".join(chunks)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise UsageError(f"standard input is not UTF-8 text (line {line}, byte {e.start})", hint) from None
 
 
 @app.command("map")
@@ -643,7 +783,7 @@ def validate(
       exo validate ~/my-exo-data
     Exit status: 0 when clean, 2 when a problem was found.
     """
-    from .catalog import data_dirs, validate as check  # noqa: PLC0415
+    from .loader import data_dirs, validate as check  # noqa: PLC0415
 
     # A user folder is checked together with the bundled data, since its
     # records may link to bundled keys (diseases = ["gvhd"]).
@@ -660,27 +800,112 @@ def main() -> None:
         raise Interrupted
 
     signal.signal(signal.SIGINT, on_sigint)
+    _guard_stderr()
     if sys.stdout is None:  # started with stdout closed (`exo ... >&-`)
         _err("Error: cannot write the output: standard output is closed")
         sys.exit(EXIT_USAGE)
+    _fit_locale()
     code: int | str | None = 0
     try:
         _app_for(sys.argv[1:])(prog_name="exo")
     except SystemExit as e:
         code = e.code
+        if code == 1 and isinstance(e.__context__, BrokenPipeError):
+            # NOTE: click ends with 1 when the reader of --help or --version
+            # goes away (`exo --help | true`); every exo command ends with 0.
+            _quiet_pipe()
+            code = 0
     except Interrupted:
         _quiet_pipe_stderr_newline()
         code = EXIT_INTERRUPTED
     except BrokenPipeError:
         _quiet_pipe()
         code = 0
+    except OSError as e:
+        # Writing --help or --version failed (`exo --version > /dev/full`).
+        code = _os_error(e)
     finally:
         # NOTE: the work is done (or abandoned); a Ctrl-C from here on could
         # only land while the interpreter shuts down, after Python has put
         # back the default handler, and kill the process instead of exiting.
         if hasattr(signal, "pthread_sigmask"):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    sys.exit(code)
+    _exit_now(code)
+
+
+def _exit_now(code) -> None:
+    """Exit without the interpreter's teardown (about 8 ms of freeing modules
+    and objects nobody will use): flush what was written, then leave."""
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        _err(str(code))
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            _quiet_pipe()
+        except (OSError, ValueError, AttributeError):
+            if stream is sys.stdout and code == 0:
+                code = EXIT_USAGE
+    os._exit(code)
+
+
+class _Stderr(io.RawIOBase):
+    """File descriptor 2 for messages, where a failed write is dropped.
+
+    NOTE: an error message that cannot be written (`2>/dev/full`, a closed
+    pipe after `2>&1 | true`) must not turn exit 2 into click's 1 or into a
+    traceback; what the message would have said is lost either way.
+    """
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data) -> int:
+        try:
+            return os.write(self._fd, data)
+        except OSError:
+            return len(data)
+
+
+def _guard_stderr() -> None:
+    """Make sys.stderr a stream whose writes never fail (`2>&-` included)."""
+    old = sys.stderr
+    try:
+        fd = old.fileno()
+    except (AttributeError, OSError, ValueError):
+        # Started with stderr closed: messages go nowhere, and the file
+        # descriptor is taken so that nothing else lands on it.
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        return
+    encoding = getattr(old, "encoding", None) or "utf-8"
+    sys.stderr = io.TextIOWrapper(
+        io.BufferedWriter(_Stderr(fd)), encoding=encoding, errors="backslashreplace", line_buffering=True
+    )
+
+
+def _fit_locale() -> None:
+    """Under a locale that cannot write every character (ISO-8859-1), print
+    what it can and a replacement for the rest, instead of failing."""
+    import codecs  # noqa: PLC0415
+
+    try:
+        if codecs.lookup(sys.stdout.encoding).name != "utf-8":
+            sys.stdout.reconfigure(errors="replace")
+    except (AttributeError, LookupError, TypeError, ValueError):
+        pass
 
 
 def _app_for(argv: list[str]) -> typer.Typer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from . import model
-from .render import Format, cell_text, console, object_for, write_json
+from .render import Format, cell_text, console, glyph, md_cell, object_for, sheet_cell, write_csv, write_json
 from .text import one_line, printable
 from .views import row_studies, summary_line
 
@@ -57,50 +57,120 @@ def render_detail(
         rows.append(("evidence summary", summary_line(d["evidence"])))
     for name, items in d["links"].items():
         rows.append((name, ("; " if not human else ", ").join(x["key"] for x in items)))
-    if fmt in (Format.PLAIN, Format.TSV):
+    if fmt is Format.PLAIN:
         for k, v in rows:
             out.write(f"{k}\t{one_line(v)}\n")
         return
+    if fmt is Format.TSV:
+        for k, v in rows:
+            out.write(f"{k}\t{sheet_cell(one_line(v))}\n")
+        return
     if fmt is Format.CSV:
-        import csv  # noqa: PLC0415
-
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(["field", "value"])
-        w.writerows([(k, printable(v) if terminal else v) for k, v in rows])
+        write_csv(out, [["field", "value"]], [(k, sheet_cell(printable(v) if terminal else v)) for k, v in rows])
         return
     if fmt is Format.MARKDOWN:
-        out.write(f"## {one_line(model.label(rec))}\n\n| field | value |\n|---|---|\n")
+        out.write(f"## {md_cell(model.label(rec))}\n\n| field | value |\n|---|---|\n")
         for k, v in rows:
-            out.write(f"| {k} | {one_line(v).replace('|', chr(92) + '|')} |\n")
+            out.write(f"| {k} | {md_cell(v)} |\n")
         return
     _detail_panel(d, rows, out, color=color, width=width)
 
 
+# A terminal shows at most this many records of one link list, then a count
+# and the command that lists them all (the review's longest list, the 82
+# studies citing msc-exosomes, stays whole). JSON and the pipe formats keep
+# every key.
+MAX_LINKS = 100
+
+
+def _more_hint(rec: dict, name: str, more: int, ellipsis: str) -> str:
+    """"… and 99,900 more; `exo studies --disease gvhd` lists them"."""
+    import shlex  # noqa: PLC0415
+
+    key = shlex.quote(rec["key"])
+    listing = {
+        ("disease", "studies"): f"exo studies --disease {key}",
+        ("source", "studies"): f"exo studies --source {key}",
+        ("topic", "studies"): f"exo studies --topic {key}",
+        ("disease", "companies"): f"exo companies --disease {key}",
+    }.get((rec["type"], name), f"exo show {shlex.quote(rec['type'] + ':' + rec['key'])} --json")
+    return f"{ellipsis} and {more:,} more; `{listing}` lists them"
+
+
+def _panel_wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` cells, broken at spaces; a word longer than a
+    line is broken after its hyphens, then anywhere. Line breaks are kept."""
+    from .render import wrap_cells  # noqa: PLC0415
+
+    return [line for para in text.split("\n") for line in wrap_cells(para, max(1, width), break_words=True)]
+
+
 def _detail_panel(d: dict, rows, out: TextIO, *, color: bool, width: int | None) -> None:
-    from rich import box  # noqa: PLC0415
-    from rich.panel import Panel  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    """The record in a box: fields, then each link list as key and label.
+
+    NOTE: laid out by exo and drawn as one rich Text, like the tables: rich's
+    grid measured every row of every list (56 s for a disease with 100,000
+    studies); long lists are capped at MAX_LINKS.
+    """
     from rich.text import Text  # noqa: PLC0415
 
+    from .text import cells, chop, clip, pad  # noqa: PLC0415
+
     rec = d["record"]
-    # One grid for fields and links alike, so every value starts in one column.
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold" if color else None, no_wrap=True)
-    grid.add_column(overflow="fold")
-    for k, v in rows:
-        if k in ("type", "key", "et_al") or k in d["links"]:
-            continue
-        grid.add_row(Text(k), Text(printable(v)))
-    for name, items in d["links"].items():
-        kw = max(len(x["key"]) for x in items)
-        for i, x in enumerate(items):
-            line = Text()
-            line.append(printable(x["key"]).ljust(kw), style="cyan" if color else "")
-            line.append("  " + printable(x["label"]))
-            grid.add_row(Text(f"{name.replace('_', ' ')} ({len(items)})") if i == 0 else Text(""), line)
-    title = Text(f"{rec['type']} {rec['key']}", style="bold cyan" if color else "")
-    panel = Panel(grid, title=title, title_align="left", box=box.ROUNDED, expand=True)
-    console(out, color, width).print(panel)
+    con = console(out, color, width)
+    edge = glyph(con, "╭─╮│╰╯", "+-+|++")
+    ellipsis = glyph(con, "…", "...")
+    inner = max(24, con.width - 4)  # "│ " + text + " │"
+    fields = [(k, printable(v)) for k, v in rows if k not in ("type", "key", "et_al") and k not in d["links"]]
+    lists = [(f"{name.replace('_', ' ')} ({len(items):,})", name, items) for name, items in d["links"].items()]
+    label_w = min(max([cells(k) for k, _ in fields] + [cells(h) for h, _, _ in lists] + [1]), inner - 18)
+    value_w = inner - label_w - 2
+    # (label, [(text, style), ...]) per line of the box
+    lines: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def add(label: str, parts_lines: list[list[tuple[str, str | None]]]) -> None:
+        # A label wider than its column (a narrow terminal) goes on over lines.
+        heads = chop(label, label_w)
+        for n in range(max(len(heads), len(parts_lines), 1)):
+            lines.append((heads[n] if n < len(heads) else "", parts_lines[n] if n < len(parts_lines) else []))
+
+    for k, v in fields:
+        add(k, [[(line, None)] for line in (chop(v, value_w) if k in ("doi", "url") else _panel_wrap(v, value_w))])
+    for head, name, items in lists:
+        shown = items[:MAX_LINKS]
+        keys = [printable(x["key"]) for x in shown]
+        kw = min(max(cells(k) for k in keys), value_w)
+        hang = kw + 2 if value_w - kw - 2 >= 16 else 0
+        body: list[list[tuple[str, str | None]]] = []
+        for key, x in zip(keys, shown):
+            label = _panel_wrap(printable(x["label"]), value_w - hang)
+            key_lines = chop(key, value_w)
+            if hang:
+                body.append([(pad(key_lines[0], kw), "cyan"), ("  " + label[0], None)])
+                body += [[(" " * hang + rest, None)] for rest in label[1:]]
+            else:
+                body += [[(k, "cyan")] for k in key_lines] + [[(rest, None)] for rest in label]
+        if len(items) > len(shown):
+            hint = _more_hint(rec, name, len(items) - len(shown), ellipsis)
+            body += [[(line, "dim")] for line in _panel_wrap(hint, value_w)]
+        add(head, body)
+
+    title = clip(printable(f"{rec['type']} {rec['key']}"), inner - 2)
+    text = Text()
+    text.append(edge[0] + edge[1] + " ")
+    text.append(title, style="bold cyan" if color else None)
+    text.append(" " + edge[1] * (inner - cells(title) - 1) + edge[2] + "\n")
+    for label, parts in lines:
+        text.append(edge[3] + " ")
+        text.append(pad(label, label_w), style="bold" if color else None)
+        text.append("  ")
+        used = 0
+        for part, style in parts:
+            text.append(part, style=style if color else None)
+            used += cells(part)
+        text.append(" " * max(0, value_w - used) + " " + edge[3] + "\n")
+    text.append(edge[4] + edge[1] * (inner + 2) + edge[5] + "\n")
+    con.print(text, end="", no_wrap=True, overflow="ignore", crop=False, soft_wrap=True)
 
 
 # -- map --------------------------------------------------------------------------
@@ -117,9 +187,13 @@ def render_map(cat, m: dict, objs: list[dict], fmt: Format, out: TextIO, *, colo
             out.write(r + "\n")
         return
     if fmt in (Format.CSV, Format.TSV, Format.PLAIN, Format.MARKDOWN):
-        header = [m["rows"]] + cols + ["all"]
+        # NOTE: data formats keep the keys; formats people read say what a
+        # broader value's row holds ("msc, tissue not stated").
+        name = (lambda k: k) if fmt in (Format.CSV, Format.TSV) else (lambda k: m["labels"].get(k, k))
+        header = [m["rows"]] + [name(c) for c in cols] + ["all"]
         lines = [
-            [r] + [str(len(m["cells"].get((r, c), []))) for c in cols] + [str(len(row_studies(m, r)))] for r in rows
+            [name(r)] + [str(len(m["cells"].get((r, c), []))) for c in cols] + [str(len(row_studies(m, r)))]
+            for r in rows
         ]
         if fmt is Format.CSV:
             import csv  # noqa: PLC0415
@@ -180,18 +254,23 @@ def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> N
     top = max((len(v) for v in cells.values()), default=0)
     con = console(out, color, width)
     totals = {r: len(row_studies(m, r)) for r in rows}
-    label_w = max([len(m["rows"])] + [len(r) for r in rows])
+    # A broader value's row holds only its own studies; on a grid its name is
+    # marked with * and explained below, so the columns keep their room.
+    labels = m.get("labels", {})
+    names = {k: (k + "*" if labels.get(k, k) != k else k) for k in [*rows, *cols]}
+    label_w = max([len(m["rows"])] + [len(names[r]) for r in rows])
     num_w = max(2, len(str(top)))
     all_w = max(3, len(str(max(totals.values(), default=0))))
     avail = con.width - label_w - (all_w + 2)
-    full_w = sum(max(num_w, len(c)) + 2 for c in cols)
+    col_names = [names[c] for c in cols]
+    full_w = sum(max(num_w, len(c)) + 2 for c in col_names)
     if full_w <= avail:
-        heads = list(cols)
+        heads = list(col_names)
     else:
-        cap = max(len(c) for c in cols)
-        while cap > num_w and sum(max(num_w, min(len(c), cap)) + 2 for c in cols) > avail:
+        cap = max(len(c) for c in col_names)
+        while cap > num_w and sum(max(num_w, min(len(c), cap)) + 2 for c in col_names) > avail:
             cap -= 1
-        heads = _short_heads(cols, cap)
+        heads = _short_heads(col_names, cap)
     widths = [max(num_w, len(h)) for h in heads]
     # Split the columns into chunks that fit.
     chunks: list[list[int]] = [[]]
@@ -212,9 +291,9 @@ def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> N
             head.append("  " + "all".rjust(all_w), style="bold" if color else "")
         con.print(head, no_wrap=True, overflow="ignore", crop=False)
         rule = label_w + sum(widths[i] + 2 for i in chunk) + (all_w + 2 if last else 0)
-        con.print(Text("─" * rule, style="dim" if color else ""), no_wrap=True, crop=False)
+        con.print(Text(glyph(con, "─", "-") * rule, style="dim" if color else ""), no_wrap=True, crop=False)
         for r in rows:
-            line = Text(printable(r).ljust(label_w), style="bold cyan" if color else "")
+            line = Text(printable(names[r]).ljust(label_w), style="bold cyan" if color else "")
             for i in chunk:
                 k = len(cells.get((r, cols[i]), []))
                 line.append("  ")
@@ -224,8 +303,12 @@ def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> N
             con.print(line, no_wrap=True, crop=False)
         if not last:
             con.print(Text(""))
-    if heads != cols:
-        con.print(Text(_legend(cols, heads), style="dim" if color else ""))
+    if heads != col_names:
+        con.print(Text(_legend(col_names, heads), style="dim" if color else ""))
+    marked = [k for k in dict.fromkeys([*rows, *cols]) if names[k] != k]
+    if marked:
+        note = "; ".join(f"{names[k]}\u00a0=\u00a0{labels[k]}".replace(" ", "\u00a0") for k in marked)
+        con.print(Text(note, style="dim" if color else ""))
 
 
 def _legend(cols, heads) -> str:
@@ -302,15 +385,15 @@ def _stats_view(s: dict, out: TextIO, *, color: bool, width: int | None) -> None
         top = max((n for _, n in items), default=1)
         room = max(10, min(40, con.width - 40))
         for name, n in items:
-            bar = "█" * (max(1, round(n / top * room)) if n else 0)
+            bar = glyph(con, "█", "#") * (max(1, round(n / top * room)) if n else 0)
             t.add_row(Text(printable(name)), Text(str(n)), Text(bar, style=style if color else ""))
         return t
 
     span = [int(y) for y in s["years"]]
     every_year = [(str(y), s["years"].get(str(y), 0)) for y in range(min(span), max(span) + 1)] if span else []
     years = bars("studies per year", every_year, "green")
-    diseases = bars("most-studied diseases", [(f"{x['key']}", x["count"]) for x in s["top_diseases"]], "red")
-    sources = bars("most-used sources", [(f"{x['key']}", x["count"]) for x in s["top_sources"]], "blue")
+    diseases = bars("most-studied diseases (narrower ones included)", [(f"{x['key']}", x["count"]) for x in s["top_diseases"]], "red")
+    sources = bars("most-used sources (narrower ones included)", [(f"{x['key']}", x["count"]) for x in s["top_sources"]], "blue")
     evidence = bars("studies by evidence", list(s["evidence"].items()), "magenta")
     areas = bars("companies by area", list(s["company_areas"].items()), "yellow")
     con.print(Group(counts, Text(""), years, Text(""), diseases, Text(""), sources, Text(""), evidence, Text(""), areas))

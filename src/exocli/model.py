@@ -10,7 +10,10 @@ Standard library only.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
+
+from .text import INVISIBLE_RANGES
 
 
 class Evidence(str, enum.Enum):
@@ -98,7 +101,9 @@ class Field:
 
     ``kind`` is one of: str, int, bool, list (of str), date (a TOML date or
     an ISO string). ``link`` names the entity type a str/list field refers
-    to by key; ``choices`` closes the set of allowed values.
+    to by key; ``choices`` closes the set of allowed values; ``pattern`` is
+    a regular expression a str value must match in full (``form`` says the
+    same for people, for an error message).
     """
 
     name: str
@@ -107,10 +112,32 @@ class Field:
     link: str | None = None
     choices: tuple[str, ...] | None = None
     help: str = ""
+    pattern: str | None = None
+    form: str = ""
 
 
 def _choices(e: type[enum.Enum]) -> tuple[str, ...]:
     return tuple(m.value for m in e)
+
+
+# NOTE: an evidence level or model is only as good as the words it rests on,
+# so a study says which: the few words of the review's text or of the
+# reference's own title that decide it, quoted as printed, then (after "; ")
+# how they decide it when they do not name the level outright.
+#   evidence_basis = 'title: "in APP/PS1 mice"'
+#   evidence_basis = 'review: "lung cancer cell line A549"'
+#   evidence_basis = 'title: "Human mesenchymal stem cells secrete"; a result in cells, no living body named'
+# The words decide a level when they leave only that one plausible: in vitro,
+# a culture, a cell line or a result in cells with no body named (in-vitro);
+# an animal, an animal model, an experimentally induced disease or "in vivo"
+# (animal); people or their samples (human); patients treated (clinical); a
+# review, an update or a position statement, or a title naming a field
+# rather than a finding (review). A result in a disease with no organism
+# named could be animals or patients, so it decides nothing; the level is
+# then left unset, which every count shows as "not stated".
+EVIDENCE_BASIS_PATTERN = r'(review|title): "[^"]+"(; \S.*)?'
+EVIDENCE_BASIS_FORM = 'review: "WORDS" or title: "WORDS", optionally followed by "; how they decide it"'
+NOT_STATED = "not stated"
 
 
 @dataclass(frozen=True)
@@ -148,7 +175,11 @@ STUDY = EntityType(
         Field("authors", "list", required=True, help='authors as printed, "Surname, I."'),
         Field("et_al", "bool", help="the review printed only these authors and 'et al.'"),
         Field("year", "int", required=True),
-        Field("journal", help="journal as printed (abbreviated)"),
+        Field("journal", help="journal as printed (abbreviated), without the punctuation the list adds after it"),
+        Field(
+            "journal_as_printed",
+            help='the journal with the period the reference list prints after it ("Theranostics."), where it does',
+        ),
         Field("volume"),
         Field("issue"),
         Field("pages", help="pages or article number"),
@@ -160,6 +191,12 @@ STUDY = EntityType(
         Field("mechanisms", "list", help="miRNAs, siRNAs, pathways, molecules"),
         Field("evidence", choices=_choices(Evidence)),
         Field("model", "list", help="species or system"),
+        Field(
+            "evidence_basis",
+            help="the words of the review or of the title that decide evidence and model",
+            pattern=EVIDENCE_BASIS_PATTERN,
+            form=EVIDENCE_BASIS_FORM,
+        ),
         Field("vesicle", "list", choices=_choices(Vesicle)),
         Field("kind", choices=_choices(Kind)),
         Field("note", help="what the review says the study showed"),
@@ -214,7 +251,7 @@ COMPANY = EntityType(
     (
         Field("name", required=True, help="as printed in the review's Table 1"),
         Field("focus", help="what it works on"),
-        Field("areas", "list", required=True, choices=_choices(Area)),
+        Field("areas", "list", choices=_choices(Area), help="what Table 1 says it works on; unset where it names only a disease"),
         Field("products", "list"),
         Field("diseases", "list", link="disease"),
         Field("conditions", "list", help="conditions Table 1 names that no study of the review covers"),
@@ -272,6 +309,12 @@ REVIEW = EntityType(
         Field("summary"),
     ),
 )
+
+# A DOI as a data file may hold it: "10.", the registrant's digits, "/" and a
+# suffix of visible characters. Braces and backslashes are refused: a DOI is
+# written verbatim into BibTeX (biblatex reads it so), where either could end
+# the field or start a command. Use with ``fullmatch``.
+DOI_RE = re.compile(r"10\.[0-9]+(?:\.[0-9]+)*/[^\s{}\\\x00-\x1f\x7f" + INVISIBLE_RANGES + "]+")
 
 # Order matters: it is the order `exo show KEY` tries when a key is ambiguous.
 ENTITY_TYPES: tuple[EntityType, ...] = (STUDY, DISEASE, SOURCE, COMPANY, TOPIC, TERM, REVIEW)

@@ -10,7 +10,7 @@ closest candidates. Returns record ids; never prints.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import model
 from .catalog import Catalog
@@ -26,9 +26,11 @@ class Resolution:
     value: str
     keys: list[str]
     exact: bool
+    via: str = ""  # how, when not by name: "category cardiovascular"
 
     def describe(self) -> str:
-        return f"{self.what} {quoted(self.value)} -> {', '.join(self.keys)}"
+        how = f"{self.via}: " if self.via else ""
+        return f"{self.what} {quoted(self.value)} -> {how}{', '.join(self.keys)}"
 
 
 def _candidates(cat: Catalog, type_name: str) -> list[tuple[str, list[str]]]:
@@ -59,9 +61,18 @@ SYNONYMS = {
 }
 
 
+_RUNS = re.compile(r"[0-9]+|[^\W\d_]+")
+
+
 def norm_words(text: str) -> list[str]:
-    """The words of a text with synonymous spellings made one."""
-    return [SYNONYMS.get(w, w) for w in words(text)]
+    """The words of a text with synonymous spellings made one, and mixed words
+    in their letter and digit runs (mir21 -> mir 21, Wnt4 -> wnt 4), so a value
+    is found however it is punctuated."""
+    out = []
+    for w in words(text):
+        for part in _RUNS.findall(w) if not (w.isalpha() or w.isdigit()) else [w]:
+            out.append(SYNONYMS.get(part, part))
+    return out
 
 
 def resolve_names(what: str, value: str, candidates: list[tuple[str, list[str]]]) -> Resolution:
@@ -177,18 +188,71 @@ class StudyFilter:
     evidence: list[str]
     kinds: list[str]
     years: list[str]
+    categories: list[str] = field(default_factory=list)
 
 
 LINKED = {"disease": "diseases", "source": "sources", "topic": "topics"}
 VALUED = {"mechanism": "mechanisms", "evidence": "evidence", "kind": "kind"}
 
 
+def resolve_linked(cat: Catalog, what: str, value: str) -> Resolution:
+    """`resolve` for a disease, source or topic.
+
+    A disease value that is not a disease's name but is a body system
+    (``--disease cardiovascular``, ``--disease lung``) means the diseases of
+    that category, with any diseases it loosely names (lung cancer).
+    """
+    if what != "disease":
+        return resolve(cat, what, value)
+    try:
+        res = resolve(cat, what, value)
+    except NotFound as e:
+        res, err = None, e
+    if res is not None and res.exact:
+        return res
+    category = next((c.value for c in model.Category if compact(c.value) == compact(value)), None)
+    if category is not None:
+        keys = in_categories(cat, [category])
+        if res is not None:
+            keys += [k for k in res.keys if k not in keys]
+        if keys:
+            return Resolution(what, value, keys, False, via=f"category {category}")
+    if res is None:
+        try:
+            near = resolve(cat, "category", value)
+        except (NotFound, UsageError):
+            near = None
+        if near is not None:
+            said = f"for a body system: --category {near.keys[0]}"
+            err.hint = f"{err.hint} Or, {said}" if err.suggestions and err.hint else said
+        raise err
+    return res
+
+
+def with_narrower(cat: Catalog, what: str, keys) -> list[str]:
+    """The keys and every key below them: cancer its subtypes, msc every MSC
+    source, a section its subsections. A broader value always means this."""
+    out: list[str] = []
+    for key in keys:
+        for k in [key, *descendants(cat, what, key)]:
+            if k not in out:
+                out.append(k)
+    return out
+
+
+def in_categories(cat: Catalog, categories) -> list[str]:
+    """Keys of the diseases of the given body systems."""
+    wanted = set(categories)
+    return [cat.keys[i] for i in cat.ids("disease") if cat.record(i).get("category") in wanted]
+
+
 def filter_studies(cat: Catalog, flt: StudyFilter) -> tuple[list[int], list[Resolution]]:
     """Ids of studies passing every filter (values of one filter OR, filters AND)."""
-    ids = set(cat.ids("study"))
+    ids: set[int] | None = None  # NOTE: all studies, built only if no filter narrows them
     notes: list[Resolution] = []
     groups = [
         ("disease", flt.diseases),
+        ("category", flt.categories),
         ("source", flt.sources),
         ("topic", flt.topics),
         ("mechanism", flt.mechanisms),
@@ -200,21 +264,24 @@ def filter_studies(cat: Catalog, flt: StudyFilter) -> tuple[list[int], list[Reso
             continue
         allowed: set[int] = set()
         for value in values:
-            res = resolve(cat, what, value)
+            res = resolve_linked(cat, what, value) if what in LINKED else resolve(cat, what, value)
             notes.append(res)
-            for key in res.keys:
-                if what in LINKED:
-                    # A broader value takes in the narrower ones: cancer its
-                    # subtypes, msc every MSC source, a section its subsections.
-                    for k in [key, *descendants(cat, what, key)]:
-                        allowed.update(cat.tagged(LINKED[what], k))
-                else:
-                    allowed.update(cat.tagged(VALUED[what], key))
-        ids &= allowed
+            if what in LINKED:
+                for k in with_narrower(cat, what, res.keys):
+                    allowed.update(cat.tagged(LINKED[what], k, "study"))
+            elif what == "category":
+                for k in in_categories(cat, res.keys):
+                    allowed.update(cat.tagged("diseases", k, "study"))
+            else:
+                for key in res.keys:
+                    allowed.update(cat.tagged(VALUED[what], key, "study"))
+        ids = allowed if ids is None else ids & allowed
     if flt.years:
-        ranges = [parse_years(v) for v in flt.years]
-        ids = {i for i in ids if any(lo <= cat.years[i] <= hi for lo, hi in ranges)}
-    return sorted(ids), notes
+        in_years: set[int] = set()
+        for lo, hi in (parse_years(v) for v in flt.years):
+            in_years |= cat.years_between(lo, hi)
+        ids = in_years if ids is None else ids & in_years
+    return sorted(set(cat.ids("study")) if ids is None else ids), notes
 
 
 def descendants(cat: Catalog, type_name: str, key: str) -> list[str]:
@@ -284,15 +351,39 @@ def study_listing(
 # (option name, what the values are resolved as, record field they must meet)
 LISTING_FILTERS = {
     "disease": {"category": ("category", "category")},
-    "company": {"area": ("area", "areas"), "disease": ("disease", "diseases")},
+    "company": {"area": ("area", "areas"), "disease": ("disease", "diseases"), "category": ("category", "diseases")},
 }
 
 
+def _phrase_re(text: str) -> re.Pattern | None:
+    """A pattern finding the words of ``text``, whole, in words joined by spaces."""
+    ws = words(text)
+    return re.compile(r"(?:^|\s)" + re.escape(" ".join(ws)) + r"(?:\s|$)") if ws else None
+
+
+def _conditions_text(rec: dict) -> str:
+    return " | ".join(" ".join(words(c)) for c in rec.get("conditions") or ())
+
+
 def _in_conditions(cat: Catalog, ids: list[int], value: str) -> bool:
-    phrase = " ".join(words(value))
-    return bool(phrase) and any(
-        phrase in " ".join(" ".join(words(c)) for c in cat.record(i).get("conditions") or ()) for i in ids
-    )
+    pat = _phrase_re(value)
+    return pat is not None and any(pat.search(_conditions_text(cat.record(i))) for i in ids)
+
+
+def conditions_naming(cat: Catalog, text: str) -> list[int]:
+    """Ids of the companies whose Table 1 conditions hold the words of ``text``."""
+    pat = _phrase_re(text)
+    if pat is None:
+        return []
+    return [i for i in cat.ids("company") if pat.search(_conditions_text(cat.record(i)))]
+
+
+def _names_of(cat: Catalog, type_name: str, key: str) -> list[str]:
+    i = cat.lookup(key, type_name)
+    if i is None:
+        return [key]
+    r = cat.record(i)
+    return [r.get("name") or key, *(r.get("aliases") or ())]
 
 
 def listing(
@@ -315,30 +406,44 @@ def listing(
     for option, values in (filters or {}).items():
         if not values:
             continue
-        what, field = LISTING_FILTERS[type_name][option]
+        what, field_name = LISTING_FILTERS[type_name][option]
         wanted: set[str] = set()
-        phrases: list[str] = []
+        phrases: list[re.Pattern] = []
         for v in values:
+            conditions = type_name == "company" and option == "disease"
             try:
-                res = resolve(cat, what, v)
+                res = resolve_linked(cat, what, v) if what == "disease" else resolve(cat, what, v)
             except NotFound:
                 # Table 1 names conditions no study covers (autism, epilepsy):
                 # a disease value may match those words instead.
-                if type_name == "company" and option == "disease" and _in_conditions(cat, ids, v):
-                    phrases.append(" ".join(words(v)))
+                if conditions and _in_conditions(cat, ids, v):
+                    phrases.append(_phrase_re(v))
                     continue
                 raise
             notes.append(res)
-            wanted.update(res.keys)
+            if what == "disease":
+                # Narrower diseases count (Exovita's breast cancer is cancer).
+                wanted.update(with_narrower(cat, "disease", res.keys))
+            elif what == "category" and field_name == "diseases":
+                wanted.update(in_categories(cat, res.keys))
+            else:
+                wanted.update(res.keys)
+            if conditions:
+                # A condition Table 1 names keeps matching its own words even
+                # when a folder adds a disease of that name ([epilepsy]).
+                for name in [v, *(n for k in res.keys for n in _names_of(cat, "disease", k))]:
+                    pat = _phrase_re(name)
+                    if pat is not None:
+                        phrases.append(pat)
 
-        def meets(i: int, field: str = field, wanted: set[str] = wanted, phrases: list[str] = phrases) -> bool:
+        def meets(i: int, field_name: str = field_name, wanted: set[str] = wanted, phrases=phrases) -> bool:
             rec = cat.record(i)
-            value = rec.get(field)
+            value = rec.get(field_name)
             values = value if isinstance(value, list) else [value]
             if wanted.intersection(values):
                 return True
-            text = " ".join(" ".join(words(c)) for c in rec.get("conditions") or ())
-            return any(p and p in text for p in phrases)
+            said = _conditions_text(rec)
+            return bool(said) and any(p.search(said) for p in phrases)
 
         ids = [i for i in ids if meets(i)]
     for field, want in (flags or {}).items():

@@ -11,11 +11,12 @@ neutralised first. JSON keeps data intact.
 from __future__ import annotations
 
 import enum
+import re
 from typing import Sequence, TextIO
 
 from . import model
 from .errors import UsageError, quoted
-from .text import json_text, one_line, printable
+from .text import ascii_json, can_encode, cells, chop, json_text, one_line, pad, printable
 
 
 class Format(str, enum.Enum):
@@ -159,19 +160,14 @@ def render(
         return
     cols = columns_for(objs, fields, hit, types)
     if fmt is Format.CSV:
-        import csv  # noqa: PLC0415
-
         safe = printable if terminal else str
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(cols)
-        for o in objs:
-            w.writerow([safe(cell_text(o, c, False)) for c in cols])
+        write_csv(out, [cols], ([safe(sheet_cell(cell_text(o, c, False))) for c in cols] for o in objs))
         return
     if fmt is Format.TSV:
         safe = printable if terminal else str
         out.write("\t".join(cols) + "\n")
         for o in objs:
-            out.write("\t".join(safe(_tsv(cell_text(o, c, False))) for c in cols) + "\n")
+            out.write("\t".join(safe(tsv_cell(cell_text(o, c, False))) for c in cols) + "\n")
         return
     if fmt is Format.PLAIN:
         for o in objs:
@@ -181,7 +177,7 @@ def render(
         out.write("| " + " | ".join(cols) + " |\n")
         out.write("|" + "|".join("---" for _ in cols) + "|\n")
         for o in objs:
-            out.write("| " + " | ".join(_md(cell_text(o, c, True)) for c in cols) + " |\n")
+            out.write("| " + " | ".join(md_cell(cell_text(o, c, True)) for c in cols) + " |\n")
         return
     if fmt is Format.TABLE:
         _table(objs, cols, out, color=color, width=width, title=title)
@@ -194,33 +190,78 @@ def wrap_lines(text: str, width: int, indent: int = 4) -> str:
     (a DOI or URL stays whole). For long citations on a terminal."""
     import textwrap  # noqa: PLC0415
 
+    width = max(20, width)
     out = []
     for line in text.splitlines():
-        out.append(
-            textwrap.fill(
-                line, width=max(20, width), subsequent_indent=" " * indent, break_long_words=False, break_on_hyphens=False
+        if cells(line) <= width:
+            out.append(line)
+        elif cells(line) == len(line):
+            out.append(
+                textwrap.fill(line, width=width, subsequent_indent=" " * indent, break_long_words=False, break_on_hyphens=False)
             )
-            if len(line) > width
-            else line
-        )
+        else:
+            first, *rest = wrap_cells(line, width, break_words=False)
+            rest = wrap_cells(" ".join(rest), width - indent, break_words=False) if rest else []
+            out.append("\n".join([first] + [" " * indent + r for r in rest]))
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
 
 
 def write_json(data: object, fmt: Format, out: TextIO) -> None:
-    """JSON: the data, indented. JSONL: one line per item of a list, else one line."""
+    """JSON: the data, indented. JSONL: one line per item of a list, else one line.
+
+    An output whose encoding cannot hold every character (an ISO-8859-1
+    locale) gets them as \\u escapes: the same data, nothing replaced.
+    """
+    safe = (lambda t: t) if can_encode(out, "\u2013\U0001f9ec") else ascii_json
     if fmt is Format.JSON:
-        out.write(json_text(data, indent=2) + "\n")
+        out.write(safe(json_text(data, indent=2)) + "\n")
     else:
         for item in data if isinstance(data, list) else [data]:
-            out.write(json_text(item) + "\n")
+            out.write(safe(json_text(item)) + "\n")
 
 
-def _tsv(text: str) -> str:
+def write_csv(out: TextIO, *parts) -> None:
+    """Rows as CSV, one line each: fields holding the delimiter, a quote or a
+    line break are quoted (rows with a carriage return quoted whole: the csv
+    module leaves a lone CR bare when lines end in LF)."""
+    import csv  # noqa: PLC0415
+
+    w = csv.writer(out, lineterminator="\n")
+    all_quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for rows in parts:
+        for row in rows:
+            (all_quoted if any("\r" in c for c in row) else w).writerow(row)
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def sheet_cell(text: str) -> str:
+    """A CSV or TSV cell a spreadsheet shows as text: one that would start a
+    formula (=HYPERLINK(...), @SUM(...)) gets a leading apostrophe, as OWASP
+    advises; JSON keeps the data as it is."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def tsv_cell(text: str) -> str:
+    """A TSV cell: formula-safe, with backslash, tab and line breaks escaped."""
+    text = sheet_cell(text)
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _md(text: str) -> str:
-    return one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+# Markdown that could become HTML, an entity, a link or an image, or end a
+# table cell. A link needs "](" or "][" (a bare [ref] links only to a
+# definition, which cannot start a line of exo's output), so brackets are
+# escaped only there and markup-like text ([bold]) reads the same raw.
+_MD_SPECIAL = re.compile(r"[\\|<>&]|\](?=[(\[])")
+
+
+def md_cell(text: str) -> str:
+    """Text for a Markdown table cell: one line, and HTML tags, entities and
+    link syntax backslash-escaped so they print as written (no <img> tag,
+    no [x](javascript:...) link)."""
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(), one_line(text))
 
 
 # The text a row is about: it keeps its width longest when space is short.
@@ -265,11 +306,21 @@ def console(out: TextIO, color: bool, width: int | None = None):
     )
 
 
-def column_widths(cells: list[list[str]], cols: list[str], avail: int) -> list[int]:
-    """Widths that fit ``avail`` columns of text: short columns keep their width,
-    the rest shrink in proportion to their natural width, never below their
-    longest word (up to 16) and never so far that a word is lost."""
-    natural = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
+def glyph(con, fancy: str, plain: str) -> str:
+    """``fancy`` if the console's encoding can write it, else ``plain``
+    (box drawing on a Latin-1 terminal)."""
+    try:
+        fancy.encode(con.encoding)
+    except (UnicodeEncodeError, LookupError):
+        return plain
+    return fancy
+
+
+def column_widths(rows: list[list[str]], cols: list[str], avail: int) -> list[int]:
+    """Widths in terminal cells that fit ``avail``: short columns keep their
+    width, the rest shrink in proportion to their natural width, never below
+    their longest word (up to 16) and never so far that a word is lost."""
+    natural = [max([cells(c)] + [cells(row[i]) for row in rows]) for i, c in enumerate(cols)]
     if sum(natural) <= avail:
         return natural
     floor = []
@@ -281,7 +332,7 @@ def column_widths(cells: list[list[str]], cols: list[str], avail: int) -> list[i
             # unless nothing else can give.
             floor.append(min(natural[i], 40))
         else:
-            longest = max([len(w) for row in cells for w in row[i].split()] or [1])
+            longest = max([cells(w) for row in rows for w in row[i].split()] or [1])
             # Wide enough for a phrase, not just a word: a column of one word
             # a line reads badly.
             floor.append(max(min(len(c), 12), min(longest, 16), min(natural[i], avail // 5)))
@@ -328,16 +379,16 @@ def _table(objs: list[dict], cols: list[str], out: TextIO, *, color: bool, width
     from rich.text import Text  # noqa: PLC0415
 
     con = console(out, color, width)
-    cells = [[printable(cell_text(o, c, True)) for c in cols] for o in objs]
-    widths = column_widths(cells, cols, con.width - len(GAP) * (len(cols) - 1) - 1)
+    rows = [[printable(cell_text(o, c, True)) for c in cols] for o in objs]
+    widths = column_widths(rows, cols, con.width - len(GAP) * (len(cols) - 1) - 1)
     right = [c in ("score", "year", "count") for c in cols]
     styles = [STYLE.get(c) if color else None for c in cols]
 
     def lines_of(c: str, v: str, w: int) -> list[str]:
-        if len(v) <= w and "\n" not in v:
+        if cells(v) <= w and "\n" not in v:
             return [v]
         if c in SHORT_COLUMNS or c in WHOLE_COLUMNS:
-            return [v[i : i + w] for i in range(0, len(v), w)] or [""]  # fold, never lose
+            return chop(v, w)  # fold, never lose
         return _wrap(v, w).split("\n")
 
     text = Text()
@@ -345,8 +396,8 @@ def _table(objs: list[dict], cols: list[str], out: TextIO, *, color: bool, width
         text.append(title + "\n", style="bold" if color else None)
     head = [lines_of(c, c, w) for c, w in zip(cols, widths)]
     _rows_into(text, head, widths, right, ["bold" if color else None] * len(cols))
-    text.append("─" * (sum(widths) + len(GAP) * (len(cols) - 1)) + "\n", style="dim" if color else None)
-    for row in cells:
+    text.append(glyph(con, "─", "-") * (sum(widths) + len(GAP) * (len(cols) - 1)) + "\n", style="dim" if color else None)
+    for row in rows:
         _rows_into(text, [lines_of(c, v, w) for c, v, w in zip(cols, row, widths)], widths, right, styles)
     con.print(text, end="", no_wrap=True, overflow="ignore", crop=False, soft_wrap=True)
 
@@ -360,7 +411,7 @@ def _rows_into(text, parts: list[list[str]], widths: list[int], right: list[bool
         # Trailing blank cells are dropped so lines carry no padding at the end.
         end = max((i for i, v in enumerate(line_cells) if v), default=0)
         for i, v in enumerate(line_cells[: end + 1]):
-            cell = v.rjust(widths[i]) if right[i] else (v if i == end else v.ljust(widths[i]))
+            cell = pad(v, widths[i], right=True) if right[i] else (v if i == end else pad(v, widths[i]))
             text.append(cell, style=styles[i])
             if i < min(end, last):
                 text.append(GAP)
@@ -369,12 +420,45 @@ def _rows_into(text, parts: list[list[str]], widths: list[int], right: list[bool
 
 def _wrap(text: str, width: int) -> str:
     """Wrap at spaces and, failing that, after hyphens (graft-versus-/host),
-    so long compound words break where a reader expects."""
+    so long compound words break where a reader expects. Widths are terminal
+    cells: a CJK character or an emoji takes two."""
     import textwrap  # noqa: PLC0415
 
-    if len(text) <= width:
+    if cells(text) <= width:
         return text
     lines = []
     for para in text.split("\n"):
-        lines += textwrap.wrap(para, width=max(1, width), break_on_hyphens=True, break_long_words=True) or [""]
+        if cells(para) == len(para):
+            lines += textwrap.wrap(para, width=max(1, width), break_on_hyphens=True, break_long_words=True) or [""]
+        else:
+            lines += wrap_cells(para, max(1, width), break_words=True)
     return "\n".join(lines)
+
+
+def wrap_cells(text: str, width: int, break_words: bool) -> list[str]:
+    """``text`` wrapped to ``width`` terminal cells at spaces. A word wider
+    than a line is broken after its hyphens and then anywhere if
+    ``break_words``, else only where it holds wide (CJK) characters, which
+    may break between any two; a DOI or URL stays whole."""
+    import re  # noqa: PLC0415
+
+    lines: list[str] = []
+    line, used = "", 0
+    for word in text.split():
+        n = cells(word)
+        if n <= width:
+            pieces = [word]
+        elif break_words or n != len(word):
+            pieces = [p for part in re.split(r"(?<=-)(?=.)", word) for p in chop(part, width)]
+        else:
+            pieces = [word]
+        for i, piece in enumerate(pieces):
+            sep = " " if i == 0 and line else ""
+            n = cells(piece)
+            if line and used + len(sep) + n > width:
+                lines.append(line)
+                line, used, sep = "", 0, ""
+            line += sep + piece
+            used += len(sep) + n
+    lines.append(line)
+    return lines

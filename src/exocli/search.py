@@ -1,15 +1,26 @@
-"""Ranked, typo-tolerant search over every entity type.
+"""Ranking: which records answer a query, best first, and why.
 
-Each query word is matched against the catalog's word index, exactly, as a
-prefix or (for words of four letters or more) fuzzily, and every match counts
-by the field it was found in: a key or an alias counts more than a title, a
-title more than a linked tag, a tag more than a note. Linked entities are
-indexed under their labels and aliases, so ``gvhd`` finds every study tagged
-with graft-versus-host disease even if its title never says GVHD.
+A query is read as a person means it. Question words and filler ("which
+studies show", "what is", "who develops") need not match; words naming a
+kind of record ("company", "stand for", "section") only favour that kind.
+Each remaining word is stemmed by the store's tokenizer (Porter), so
+"wounds" finds "wound" and "reduces" finds "reduced" and "reduction", and is
+matched in the index exactly, as a prefix, or (when the index does not know
+it) as a likely typo.
 
-Scoring per field, rather than one long string per record, is what keeps a
-short query from tying with every long title (rapidfuzz's WRatio caps such
-pairs at 60). Returns hits; never prints.
+Every match counts by the field it is in (a key or an alias more than a
+title, a title more than a linked tag, a tag more than a note) and by how
+rare the word is, so a record matching most of the distinctive words ranks;
+words that stand together in a field earn a bonus, and so does the record
+the whole query names ("gvhd" is the disease before the studies tagged
+with it). Linked records are indexed under their names and aliases, so
+``gvhd`` finds every study tagged with graft-versus-host disease even if its
+title never says GVHD.
+
+A word found in very many records (``exosome``) is not read from the index
+posting by posting: it counts among the records the other words found, or,
+alone, picks its records by the fields that matter first. Returns hits;
+never prints.
 """
 
 from __future__ import annotations
@@ -19,17 +30,55 @@ import re
 from dataclasses import dataclass, field
 
 from . import model
-from .catalog import FIELD_WEIGHTS, Catalog
+from .catalog import Catalog
+from .store import F_LABEL, F_TEXT
 from .text import compact, fold, key_words, words
 
-_ALNUM = re.compile(r"[a-z]+|[0-9]+")
-
-WEIGHTS = FIELD_WEIGHTS
-RESCORE = 200  # candidates whose exact-name bonus is worked out
-STOP = frozenset("a al an and by et for from in into of on or the to with via".split())
-EXACT_BONUS = 10.0
-MAX_QUERY_WORDS = 12
+# How much a match counts, by index column (see store.COLUMNS).
+FIELD_WEIGHTS = (1.0, 0.95, 0.9, 0.85, 0.8, 0.6, 0.5, 0.4)
+RESCORE = 200  # candidates whose name bonus and phrase bonus are worked out
+COMMON = 20_000  # a term in more records than this is not read posting by posting
+EXACT_BONUS = 10.0  # the query is (most of) the record's name
+PHRASE_BONUS = 6.0  # two query words stand together in one field
+TYPE_BONUS = 8.0  # the query names the kind of record it wants
+NAMED_BONUS = 15.0  # ... and one of its words is that record's name ("what does GMP mean")
+MIN_SCORE = 45.0  # a hit below this is shown only when nothing scores better
+FUZZY_CUTOFF = 75  # rapidfuzz ratio for a likely typo (gvdh -> gvhd)
+FUZZY_CHANGED_LETTER = 80  # below this only a swap of letters counts (milk is not mild)
+MAX_QUERY_WORDS = 16
 MAX_WORD = 40
+
+STOP = frozenset("a al an and as at by et for from in into of on or the to with via vs versus".split())
+# Words of questions and requests that say nothing about the answer.
+FILLER = frozenset(
+    """
+    about also any anything are be been being can could did do does doing done
+    find found get give gives has have having how i is it its let list me my
+    show showed shown shows tell than that their them there these they this
+    those use used uses using was were what when where which who whom whose
+    why will would please some all many much more most other others such
+    study studies paper papers article articles research work works report
+    reported reports published publication concern concerns concerning
+    regarding related relate relates involve involves involving look looking
+    cite cites cited citing mention mentions mentioned discuss discusses
+    discussed describe describes described cover covers covered
+    review reviewed stand stands mean means meaning abbreviation abbreviations
+    acronym acronyms short term terms company companies firm firms
+    section sections chapter part develop develops developing developed
+    make makes making commercialise commercialises commercialize commercializes
+    commercialising commercializing sell sells offer offers
+    """.split()
+)
+# Filler that says which kind of record is wanted.
+TYPE_HINTS = {
+    "company": {"company", "companies", "firm", "firms", "develop", "develops", "developing", "commercialise",
+                "commercialises", "commercialize", "commercializes", "commercialising", "commercializing", "sell",
+                "sells", "offer", "offers", "makes", "make", "making", "who"},
+    "term": {"stand", "stands", "abbreviation", "abbreviations", "acronym", "acronyms", "mean", "means", "meaning"},
+    "topic": {"section", "sections", "chapter", "part"},
+    "study": {"study", "studies", "paper", "papers", "article", "articles", "showed", "shown", "shows", "show",
+              "reported", "published"},
+}
 
 
 @dataclass
@@ -41,11 +90,19 @@ class Hit:
     matched: list[str] = field(default_factory=list)
 
 
+class Hits(list):
+    """Hits, best first; ``total`` counts every record that qualified
+    (``at_least`` when very common words kept the count from being exact)."""
+
+    total: int = 0
+    at_least: bool = False
+
+
 def parse_types(values: list[str]) -> set[str] | None:
     """`--type` values (singular or plural) as entity type names; None for all."""
     if not values:
         return None
-    from .errors import UsageError, quoted  # noqa: PLC0415
+    from .errors import UsageError, quoted
 
     out = set()
     for t in values:
@@ -58,37 +115,109 @@ def parse_types(values: list[str]) -> set[str] | None:
     return out
 
 
-def query_words(query: str) -> list[str]:
-    """The words of a query worth matching (folded, stop words dropped, bounded)."""
+@dataclass
+class Reading:
+    """What a query was read as: its content words and the kinds it favours."""
+
+    words: list[str]
+    hints: set[str]
+
+    @property
+    def whole(self) -> str:
+        return "".join(self.words)
+
+
+def read_query(query: str, stem=None) -> Reading:
+    """The words of a query worth matching (folded, filler dropped, bounded).
+
+    With ``stem`` (a function from words to their stems), a misspelt or
+    inflected filler word ("companys") is known by its stem too.
+    """
     ws = [w[:MAX_WORD] for w in words(query[:2000])]
-    kept = [w for w in ws if w not in STOP] or ws
-    return list(dict.fromkeys(kept))[:MAX_QUERY_WORDS]
+    roles = {w: w for w in ws}
+    if stem is not None and ws:
+        known = _filler_stems(stem)
+        for w, st in zip(ws, stem(ws)):
+            if w not in FILLER and st in known:
+                roles[w] = known[st]
+    hints = {t for t, names in TYPE_HINTS.items() if names.intersection(roles.values())}
+    kept = [w for w in ws if w not in STOP and roles[w] not in FILLER]
+    if not kept:
+        # NOTE: a query of filler alone ("review", "companies") means itself.
+        kept = [w for w in ws if w not in STOP] or ws
+        hints = set()
+    return Reading(list(dict.fromkeys(kept))[:MAX_QUERY_WORDS], hints)
 
 
-def _vocab_matches(cat: Catalog, w: str) -> list[tuple[str, float]]:
-    """Index words similar to query word ``w``, with a similarity 0-100."""
+_FILLER_STEMS: dict[str, str] = {}
+
+
+# Filler words whose stems are theirs alone, so a misspelling is known by it.
+STEMMED_FILLER = ("company", "companies", "study", "studies", "paper", "papers", "abbreviation",
+                  "abbreviations", "acronym", "acronyms", "section", "sections", "article", "articles")
+
+
+def _filler_stems(stem) -> dict[str, str]:
+    """Stem -> filler word (companys -> companies)."""
+    if not _FILLER_STEMS:
+        names = list(STEMMED_FILLER)
+        for w, st in zip(names, stem(names)):
+            _FILLER_STEMS.setdefault(st, w)
+    return _FILLER_STEMS
+
+
+def query_words(query: str) -> list[str]:
+    """The content words of a query."""
+    return read_query(query).words
+
+
+def _stems(cat: Catalog, ws: list[str]) -> list[str]:
+    """The index term of each word (words are single tokens already)."""
+    stems = cat.tokenize(" ".join(ws))
+    if len(stems) != len(ws):
+        stems = [(cat.tokenize(w) or [w])[0] for w in ws]
+    return stems
+
+
+@dataclass
+class _Term:
+    """One query word: its stem, the index terms it matches and their similarity."""
+
+    word: str
+    stem: str
+    variants: dict[str, float]  # index term -> similarity 0-1
+    common: list[str]  # variants found in too many records to read
+    weight: float = 0.0
+
+
+def _variants(cat: Catalog, word: str, stem: str) -> tuple[dict[str, float], dict[str, int]]:
+    """Index terms similar to a query word's stem, with similarity 0-1 and document counts."""
     out: dict[str, float] = {}
-    known = cat.has_word(w)
-    if known:
-        out[w] = 100.0
-    if w.isdigit():
-        return list(out.items())
-    if len(w) >= 3:
-        for v in cat.prefixed(w)[:200]:
-            out.setdefault(v, max(80.0, 100.0 - 3.0 * (len(v) - len(w))))
-    if len(w) >= 4 and not known:
+    dfs: dict[str, int] = {}
+    df = cat.doc_freq(stem)
+    if df:
+        out[stem] = 1.0
+        dfs[stem] = df
+    if stem.isdigit():
+        return out, dfs
+    if len(stem) >= 3:
+        for v, d in cat.prefixed(stem):
+            out.setdefault(v, max(0.8, 1.0 - 0.03 * (len(v) - len(stem))))
+            dfs[v] = d
+    if not df and len(word) >= 4:
         # NOTE: a word the index knows is no typo; skipping the fuzzy pass
         # then also spares importing rapidfuzz.
-        from rapidfuzz import fuzz, process  # noqa: PLC0415
+        from rapidfuzz import fuzz, process
 
-        for v, s, _ in process.extract(w, cat.vocab, scorer=fuzz.ratio, score_cutoff=75, limit=25):
-            # NOTE: a four-letter word allows a swap (gvdh -> gvhd) but not a
+        for v, s, _ in process.extract(stem, cat.terms_like(stem), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=25):
+            # A four-letter word allows a swap (gvdh -> gvhd) but not a
             # changed letter (milk -> mild): both score 75 on ratio.
-            if s < 80 and sorted(v) != sorted(w):
+            if s < FUZZY_CHANGED_LETTER and sorted(v) != sorted(stem):
                 continue
-            if v not in out or out[v] < s:
-                out[v] = float(s)
-    return list(out.items())
+            if out.get(v, 0) < s / 100:
+                out[v] = s / 100
+                dfs[v] = cat.doc_freq(v)
+    return out, dfs
 
 
 def search(
@@ -96,91 +225,167 @@ def search(
     query: str,
     types: set[str] | None = None,
     limit: int | None = 20,
-    min_score: float = 45.0,
-) -> list[Hit]:
+    min_score: float = MIN_SCORE,
+) -> Hits:
     """Records matching ``query``, best first."""
     doi = _doi_in(query)
     if doi:
         ids = [i for i in cat.tagged("doi", doi) if types is None or cat.type_of(i) in types]
         if ids:
-            return [Hit(i, 100.0, [f"doi: {cat.record(i).get('doi')}"]) for i in ids]
-    qwords = query_words(query)
-    if not qwords:
-        return []
-    type_codes = None
-    if types:
-        type_codes = {i for i, t in enumerate(model.ENTITY_TYPES) if t.name in types}
-    n = len(qwords)
-    total = max(1, len(cat.keys))
-    weights = []
-    best: dict[int, list[float]] = {}
-    why: dict[int, list[tuple[str, int]]] = {}
-    for qi, w in enumerate(qwords):
-        matches = _vocab_matches(cat, w)
+            hits = Hits(Hit(i, 100.0, [f"doi: {cat.record(i).get('doi')}"]) for i in ids)
+            hits.total = len(hits)
+            return hits
+    reading = read_query(query, lambda ws: _stems(cat, ws))
+    if not reading.words:
+        return Hits()
+    stems = _stems(cat, reading.words)
+    terms: list[_Term] = []
+    total_docs = max(1, len(cat))
+    for w, s in zip(reading.words, stems):
+        variants, dfs = _variants(cat, w, s)
+        common = [v for v in variants if dfs.get(v, 0) > COMMON]
         # NOTE: rarer words weigh more (inverse document frequency), so in
         # "milk exosomes" the word that singles out a record decides.
-        df = max((cat.doc_freq(v) for v, s in matches if s >= 90), default=0) or min(
-            (cat.doc_freq(v) for v, _ in matches), default=1
-        )
-        weights.append(math.log(1.0 + total / max(1, df)))
-        for v, sim in matches:
-            for packed in cat.postings(v):
-                rid, code = divmod(packed, 8)
-                if type_codes is not None and cat.types[rid] not in type_codes:
-                    continue
-                s = sim * WEIGHTS[code]
-                row = best.get(rid)
-                if row is None:
-                    row = best[rid] = [0.0] * n
-                    why[rid] = [("", 0)] * n
-                if s > row[qi]:
-                    row[qi] = s
-                    why[rid][qi] = (v, code)
-    need = n if n <= 2 else n - 1
-    whole = compact(query[:2000])
-    typo = any(not cat.has_word(w) and len(w) >= 4 and not w.isdigit() for w in qwords)
-    scored = _score(cat, best, why, weights, need, whole, min_score, typo)
+        df = max((dfs[v] for v, sim in variants.items() if sim >= 0.9), default=0) or min(dfs.values(), default=1)
+        terms.append(_Term(w, s, variants, common, math.log(1.0 + total_docs / max(1, df))))
+    if not any(t.variants for t in terms):
+        return Hits()
+    type_codes = None if not types else {i for i, t in enumerate(model.ENTITY_TYPES) if t.name in types}
+    n = len(terms)
+    best: dict[int, list[float]] = {}
+    why: dict[int, list[str]] = {}
+    places: dict[int, dict[int, set[tuple[int, int]]]] = {}  # rid -> term index -> (column, offset)
+
+    def credit(rid: int, qi: int, v: str, score: float) -> None:
+        row = best.get(rid)
+        if row is None:
+            row = best[rid] = [0.0] * n
+            why[rid] = [""] * n
+        if score > row[qi]:
+            row[qi] = score
+            why[rid][qi] = v
+
+    for qi, t in enumerate(terms):
+        for v, sim in t.variants.items():
+            if v in t.common:
+                continue
+            for rid, col, off in cat.postings(v):
+                credit(rid, qi, v, sim * FIELD_WEIGHTS[col])
+                if sim == 1.0:
+                    places.setdefault(rid, {}).setdefault(qi, set()).add((col, off))
+    at_least = False
+    if any(t.common for t in terms):
+        at_least = _common_terms(cat, terms, best, credit)
+    if type_codes is not None:
+        for rid in [r for r in best if cat.types[r] not in type_codes]:
+            del best[rid]
+    scored = _score(cat, terms, reading, best, places, min_score)
     if not scored and best:
         # NOTE: nothing cleared the bar; rather than answer "nothing", show
-        # weaker matches (a paraphrase may have lost a word of the query).
-        scored = _score(cat, best, why, weights, need, whole, min_score * 0.6, typo)
+        # the records that match any content word, best first.
+        scored = _score(cat, terms, reading, best, places, 0.0)
 
     def order(item: tuple[float, int]) -> tuple:
         score, rid = item
         return (-score, cat.types[rid], -cat.years[rid], cat.keys[rid])
 
     if limit is not None and len(scored) > 4 * limit:
-        import heapq  # noqa: PLC0415
+        import heapq
 
-        scored = heapq.nsmallest(limit, scored, key=order)
-    scored.sort(key=order)
-    if limit is not None:
-        scored = scored[:limit]
-    hits = []
-    for score, rid in scored:
-        matched = explain(cat, cat.record(rid), [v for v, _ in why[rid] if v])
+        top = heapq.nsmallest(limit, scored, key=lambda it: (-it[0], it[1]))
+        cut = top[-1][0]
+        head = [it for it in scored if it[0] >= cut]
+        head.sort(key=order)
+        shown = head[:limit]
+    else:
+        scored.sort(key=order)
+        shown = scored if limit is None else scored[:limit]
+    hits = Hits()
+    for score, rid in shown:
+        matched = explain(cat, cat.record(rid), [v for v in why[rid] if v])
         hits.append(Hit(rid, min(100.0, round(score, 1)), matched))
+    hits.total = len(scored)
+    hits.at_least = at_least
     return hits
 
 
-def _score(cat, best, why, weights, need, whole, min_score, typo=False) -> list[tuple[float, int]]:
-    """(score, record id) of every candidate that matched enough query words.
+def _common_terms(cat: Catalog, terms: list[_Term], best: dict, credit) -> bool:
+    """Credit the words found in too many records to read posting by posting.
 
-    The word scores come from the index; the bonus for a query that is (part
-    of) a record's name needs the record itself, so it is worked out only for
-    the best few hundred candidates.
+    With candidates from the other words, a common word counts for those of
+    them that hold it. Alone, it picks its records: first those holding it
+    in a key, alias or name, then any, in store order (bundled data first),
+    at most COMMON of them. True when that cut may have left records out.
     """
-    total = sum(weights) or 1.0
-    base = []
-    for rid, row in best.items():
-        if need > 1 and sum(1 for s in row if s > 0) < need:
+    cut = False
+    candidates = sorted(best, key=lambda r: -sum(best[r]))[:RESCORE] if best else None
+    for qi, t in enumerate(terms):
+        if not t.common:
             continue
-        base.append((sum(s * w for s, w in zip(row, weights)) / total, rid))
-    if whole:
-        base.sort(key=lambda t: -t[0])
-        head = [(s + EXACT_BONUS * _coverage(cat, rid, whole, typo), rid) for s, rid in base[:RESCORE]]
-        base = head + base[RESCORE:]
-    return [(s, rid) for s, rid in base if s >= min_score]
+        expr = " OR ".join(f'"{v}"' for v in t.common)
+        if candidates:
+            for rid in cat.match(expr, len(candidates), within=candidates):
+                credit(rid, qi, t.common[0], t.variants[t.common[0]] * FIELD_WEIGHTS[F_TEXT])
+            continue
+        names = cat.match(f"{{key alias label}} : ({expr})", COMMON)
+        for rid in names:
+            credit(rid, qi, t.common[0], t.variants[t.common[0]] * FIELD_WEIGHTS[F_LABEL])
+        if len(names) < COMMON:
+            for rid in cat.match(expr, COMMON):
+                credit(rid, qi, t.common[0], t.variants[t.common[0]] * FIELD_WEIGHTS[F_TEXT])
+        cut = True
+    return cut
+
+
+def _score(cat: Catalog, terms: list[_Term], reading: Reading, best: dict, places: dict, min_score: float) -> list[tuple[float, int]]:
+    """(score, record id) of every candidate scoring at least ``min_score``.
+
+    The word scores come from the index; the bonuses for a name the query
+    spells out and for words standing together need the record itself, so
+    they are worked out only for the best few hundred candidates.
+    """
+    # NOTE: a word that matches nothing ("concern") does not count against the others.
+    weights = [t.weight if t.variants else 0.0 for t in terms]
+    total = sum(weights) or 1.0
+    base = [(100.0 * sum(s * w for s, w in zip(row, weights)) / total, rid) for rid, row in best.items()]
+    hinted = {model.BY_NAME[h] for h in reading.hints}
+    codes = {i for i, t in enumerate(model.ENTITY_TYPES) if t in hinted}
+    base.sort(key=lambda t: -t[0])
+    head = []
+    whole = reading.whole
+    typo = any(t.variants.get(t.stem) is None for t in terms)
+    for s, rid in base[:RESCORE]:
+        s += EXACT_BONUS * _coverage(cat, rid, whole, typo, reading.words)
+        s += _phrase_bonus(places.get(rid), len(terms))
+        if codes and cat.types[rid] in codes:
+            s += TYPE_BONUS
+            if _named_by_a_word(cat, rid, reading.words):
+                s += NAMED_BONUS
+        head.append((s, rid))
+    return [(s, rid) for s, rid in head + base[RESCORE:] if s >= min_score]
+
+
+def _named_by_a_word(cat: Catalog, rid: int, query_words: list[str]) -> bool:
+    """Whether one query word is the record's key, abbreviation, name or alias."""
+    rec = cat.record(rid)
+    names = {compact(rec["key"])}
+    for name in ("name", "abbreviation"):
+        if isinstance(rec.get(name), str):
+            names.add(compact(rec[name]))
+    names.update(compact(a) for a in rec.get("aliases") or ())
+    return any(w in names for w in query_words)
+
+
+def _phrase_bonus(where: dict[int, set[tuple[int, int]]] | None, n: int) -> float:
+    """A bonus for each pair of consecutive query words that stand together in a field."""
+    if not where or n < 2:
+        return 0.0
+    pairs = 0
+    for qi in range(n - 1):
+        a, b = where.get(qi), where.get(qi + 1)
+        if a and b and any((col, off + 1) in b for col, off in a):
+            pairs += 1
+    return PHRASE_BONUS * pairs / (n - 1) * min(2, n - 1)
 
 
 _DOI = re.compile(r"(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)", re.I)
@@ -192,15 +397,19 @@ def _doi_in(query: str) -> str | None:
     return m.group(1).casefold() if m else None
 
 
-def _coverage(cat: Catalog, rid: int, whole: str, typo: bool = False) -> float:
-    """How much of the record's key, label or an alias the whole query is (0-1).
+def _coverage(cat: Catalog, rid: int, whole: str, typo: bool = False, query_words: list[str] = ()) -> float:
+    """How much of the record's key, name or an alias the query's content is (0-1).
 
-    1 when the query is exactly a name ("gvhd", "type 2 diabetes"); a share
-    when it is part of one ("graft versus host" of "graft-versus-host
-    disease"), so the thing named outranks texts that merely mention it.
+    1 when the query is exactly a name ("gvhd", "what is gvhd", "type 2
+    diabetes"); a share when it is part of one ("graft versus host" of
+    "graft-versus-host disease"), so the thing named outranks texts that
+    merely mention it. A name spelt out by two or more consecutive words of
+    the query ("exosomes isolated from body fluids") counts a quarter to a half.
     """
+    if not whole:
+        return 0.0
     rec = cat.record(rid)
-    names = [cat.keys[rid]]
+    names = [rec["key"]]
     for name in ("name", "title", "abbreviation", "expansion"):
         if isinstance(rec.get(name), str):
             names.append(rec[name])
@@ -210,11 +419,19 @@ def _coverage(cat: Catalog, rid: int, whole: str, typo: bool = False) -> float:
     # asked for when a query word was unknown (so rapidfuzz is loaded anyway).
     fuzzy = None
     if typo:
-        from rapidfuzz import fuzz as fuzzy  # noqa: PLC0415
-    for n in names:
-        c = compact(n)
+        from rapidfuzz import fuzz as fuzzy
+    runs = {
+        "".join(query_words[i:j])
+        for i in range(len(query_words))
+        for j in range(i + 1, len(query_words) + 1)
+        if 2 <= j - i < len(query_words)
+    }
+    for nm in names:
+        c = compact(nm)
         if c and whole in c:
             best = max(best, len(whole) / len(c))
+        elif len(c) >= 3 and c in runs:
+            best = max(best, 0.25 + 0.25 * len(c) / len(whole))
         elif c and fuzzy is not None and len(whole) >= 5:
             r = fuzzy.ratio(whole, c)
             if r >= 88:
@@ -226,12 +443,12 @@ def _coverage(cat: Catalog, rid: int, whole: str, typo: bool = False) -> float:
     return best
 
 
-def explain(cat: Catalog, rec: dict, matched_words: list[str]) -> list[str]:
-    """For each matched word, the first field of the record that holds it."""
+def explain(cat: Catalog, rec: dict, matched_terms: list[str]) -> list[str]:
+    """For each matched index term, the first field of the record that holds it."""
     et = model.BY_NAME[rec["type"]]
     out: list[str] = []
     fields: set[str] = set()
-    for w in matched_words:
+    for w in matched_terms:
         where = _field_holding(cat, et, rec, w)
         if where and where.split(":", 1)[0] not in fields:
             fields.add(where.split(":", 1)[0])
@@ -239,8 +456,16 @@ def explain(cat: Catalog, rec: dict, matched_words: list[str]) -> list[str]:
     return out
 
 
+def _holds(term: str, text: str) -> bool:
+    """Whether a text holds a word the index term (a Porter stem) stands for."""
+    for w in _wordset(text):
+        if w == term or w.startswith(term) or (len(term) >= 4 and w.startswith(term[:-1]) and len(w) <= len(term) + 4):
+            return True
+    return False
+
+
 def _field_holding(cat: Catalog, et: model.EntityType, rec: dict, w: str) -> str | None:
-    if w in words(rec["key"]) or w in key_words(rec["key"]):
+    if w in key_words(rec["key"]) or _holds(w, rec["key"]) and w in words(rec["key"]):
         return f"key: {rec['key']}"
     order = [et.label_field] + [f.name for f in et.fields if f.name != et.label_field]
     for name in order:
@@ -254,7 +479,7 @@ def _field_holding(cat: Catalog, et: model.EntityType, rec: dict, w: str) -> str
                 v = str(v)
             if name == "authors":
                 v = v.split(",")[0]
-            if w in _wordset(v):
+            if _holds(w, v):
                 return f"{name}: {_clip(v, w)}"
             if f.link:
                 rid = cat.lookup(v, f.link)
@@ -263,9 +488,12 @@ def _field_holding(cat: Catalog, et: model.EntityType, rec: dict, w: str) -> str
                     texts = [linked.get("name") or linked.get("title") or ""]
                     texts += list(linked.get("aliases") or ()) + [linked.get("abbreviation") or ""]
                     for t in texts:
-                        if w in _wordset(t):
+                        if _holds(w, t):
                             return f"{name}: {v} ({_clip(t, w)})" if fold(t) != fold(v) else f"{name}: {v}"
     return None
+
+
+_ALNUM = re.compile(r"[a-z]+|[0-9]+")
 
 
 def _wordset(text: str) -> set[str]:
@@ -284,7 +512,7 @@ def _clip(text: str, word: str, width: int = 60) -> str:
     if len(text) <= width:
         return text
     tokens = text.split()
-    at = next((i for i, t in enumerate(tokens) if word in _wordset(t)), 0)
+    at = next((i for i, t in enumerate(tokens) if _holds(word, t)), 0)
     lo = hi = at
     size = len(tokens[at])
     while True:
@@ -300,3 +528,4 @@ def _clip(text: str, word: str, width: int = 60) -> str:
         if not grew:
             break
     return ("… " if lo > 0 else "") + " ".join(tokens[lo : hi + 1]) + (" …" if hi < len(tokens) - 1 else "")
+

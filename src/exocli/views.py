@@ -15,9 +15,9 @@ from .errors import UsageError, quoted
 def evidence_summary(cat: Catalog, study_ids: list[int]) -> dict:
     """How many studies, at which evidence levels, over which years."""
     recs = [cat.record(i) for i in study_ids]
-    levels = Counter(r.get("evidence") or "unrated" for r in recs)
+    levels = Counter(r.get("evidence") or model.NOT_STATED for r in recs)
     years = sorted(r["year"] for r in recs if isinstance(r.get("year"), int))
-    order = [e.value for e in model.Evidence] + ["unrated"]
+    order = [e.value for e in model.Evidence] + [model.NOT_STATED]
     return {
         "studies": len(recs),
         "evidence": {k: levels[k] for k in order if levels.get(k)},
@@ -65,14 +65,21 @@ def detail(cat: Catalog, rid: int) -> dict:
     incoming = cat.linked_from(rec)
     if rec["type"] in ("disease", "source", "topic"):
         # As the filters do, a broader record takes in its narrower ones'
-        # studies (cancer its subtypes, a section its subsections).
-        from .query import descendants  # noqa: PLC0415
+        # studies and companies (cancer its subtypes, msc every MSC tissue,
+        # a section its subsections).
+        from .query import conditions_naming, descendants  # noqa: PLC0415
 
         field = {"disease": "diseases", "source": "sources", "topic": "topics"}[rec["type"]]
-        studies = list(incoming.get("studies", []))
-        for k in descendants(cat, rec["type"], rec["key"]):
-            studies += [i for i in cat.tagged(field, k) if cat.type_of(i) == "study"]
-        incoming["studies"] = sorted(set(studies))
+        for name in ("studies", "companies"):
+            type_name = {"studies": "study", "companies": "company"}[name]
+            ids = list(incoming.get(name, []))
+            for k in descendants(cat, rec["type"], rec["key"]):
+                ids += [i for i in cat.tagged(field, k) if cat.type_of(i) == type_name]
+            if name == "companies" and rec["type"] == "disease":
+                # A condition Table 1 names, such as a user's [epilepsy].
+                ids += conditions_naming(cat, rec.get("name") or rec["key"])
+            if ids or name == "studies":
+                incoming[name] = sorted(set(ids))
     children = {"topic": "subsections"}.get(rec["type"], "narrower")
     for name, ids in incoming.items():
         add(children if name == "children" else name, sorted(ids))
@@ -110,10 +117,11 @@ def _axis_values(cat: Catalog, rec: dict, axis: str) -> list[str]:
         return list(dict.fromkeys(cats))
     if axis == "topic":
         return list(rec.get("topics") or ())
+    # A study with no evidence level or kind is counted, as "not stated".
     if axis == "evidence":
-        return [rec["evidence"]] if rec.get("evidence") else []
+        return [rec.get("evidence") or model.NOT_STATED]
     if axis == "kind":
-        return [rec["kind"]] if rec.get("kind") else []
+        return [rec.get("kind") or model.NOT_STATED]
     if axis == "year":
         return [str(rec["year"])] if rec.get("year") else []
     raise UsageError(f"unknown axis {quoted(axis)}", "choose from: " + ", ".join(AXES))
@@ -123,9 +131,9 @@ def _axis_order(cat: Catalog, axis: str, seen: set[str]) -> list[str]:
     if axis == "category":
         base = [c.value for c in model.Category]
     elif axis == "evidence":
-        base = [e.value for e in model.Evidence]
+        base = [e.value for e in model.Evidence] + [model.NOT_STATED]
     elif axis == "kind":
-        base = [k.value for k in model.Kind]
+        base = [k.value for k in model.Kind] + [model.NOT_STATED]
     elif axis in ("source", "disease", "topic"):
         base = [cat.keys[i] for i in cat.ids(axis)]
     else:
@@ -138,7 +146,9 @@ def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc
 
     A cell holds the studies tagged with the row value and with at least one
     column value (for categories: at least one disease of that category).
-    With ``msc_only``, a source axis keeps only MSC sources.
+    A broader value's row holds only the studies tagged with it, since its
+    narrower values have rows of their own; ``labels`` says so ("msc, tissue
+    not stated"). With ``msc_only``, a source axis keeps only MSC sources.
     """
     for axis in (rows, cols):
         if axis not in AXES:
@@ -165,13 +175,33 @@ def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc
                 cells.setdefault((r, c), []).append(rec["key"])
                 row_seen.add(r)
                 col_seen.add(c)
+    row_keys = _axis_order(cat, rows, row_seen)
+    col_keys = _axis_order(cat, cols, col_seen)
     return {
         "rows": rows,
         "cols": cols,
-        "row_keys": _axis_order(cat, rows, row_seen),
-        "col_keys": _axis_order(cat, cols, col_seen),
+        "row_keys": row_keys,
+        "col_keys": col_keys,
         "cells": cells,
+        "labels": {
+            **{k: exact_label(cat, rows, k) for k in row_keys},
+            **{k: exact_label(cat, cols, k) for k in col_keys},
+        },
     }
+
+
+# What a map row or column of a broader record holds: only the studies tagged
+# with it, not those of its narrower records (which have their own rows).
+EXACT = {"source": "tissue not stated", "disease": "type not stated", "topic": "not in a subsection"}
+
+
+def exact_label(cat: Catalog, axis: str, key: str) -> str:
+    """``key``, or "msc, tissue not stated" where the key has narrower records."""
+    if axis not in EXACT:
+        return key
+    from .query import descendants  # noqa: PLC0415
+
+    return f"{key}, {EXACT[axis]}" if descendants(cat, axis, key) else key
 
 
 def row_studies(m: dict, row: str) -> set[str]:
@@ -193,19 +223,39 @@ def map_objects(m: dict) -> list[dict]:
 # -- stats ------------------------------------------------------------------
 
 
+def _parents(cat: Catalog, type_name: str) -> dict[str, str]:
+    return {cat.keys[i]: cat.record(i)["parent"] for i in cat.ids(type_name) if cat.record(i).get("parent")}
+
+
+def _with_broader(keys, parents: dict[str, str]) -> set[str]:
+    out: set[str] = set()
+    for k in keys:
+        while k and k not in out:
+            out.add(k)
+            k = parents.get(k)
+    return out
+
+
 def stats(cat: Catalog, top: int = 10) -> dict:
-    """Counts per entity type, studies per year, top diseases, sources, areas."""
+    """Counts per entity type, studies per year, top diseases, sources, areas.
+
+    A disease's or source's count takes in its narrower ones (as
+    ``--disease``/``--source`` do); every study counts once per evidence
+    level, "not stated" included.
+    """
     counts = {t.plural: cat.count(t.name) for t in model.ENTITY_TYPES}
     years = Counter(cat.years[i] for i in cat.ids("study") if cat.years[i])
     diseases = Counter()
     sources = Counter()
     evidence = Counter()
+    up = {t: _parents(cat, t) for t in ("disease", "source")}
     for i in cat.ids("study"):
         rec = cat.record(i)
-        diseases.update(rec.get("diseases") or ())
-        sources.update(rec.get("sources") or ())
-        if rec.get("evidence"):
-            evidence[rec["evidence"]] += 1
+        # A broader tag counts its narrower ones' studies, once each, as the
+        # filters do: cancer counts breast cancer, msc every MSC tissue.
+        diseases.update(_with_broader(rec.get("diseases") or (), up["disease"]))
+        sources.update(_with_broader(rec.get("sources") or (), up["source"]))
+        evidence[rec.get("evidence") or model.NOT_STATED] += 1
     areas = Counter()
     for i in cat.ids("company"):
         areas.update(cat.record(i).get("areas") or ())
@@ -222,6 +272,6 @@ def stats(cat: Catalog, top: int = 10) -> dict:
         "years": {str(y): years[y] for y in sorted(years)},
         "top_diseases": named(diseases, "disease"),
         "top_sources": named(sources, "source"),
-        "evidence": {e.value: evidence[e.value] for e in model.Evidence if evidence.get(e.value)},
+        "evidence": {e: evidence[e] for e in [*(x.value for x in model.Evidence), model.NOT_STATED] if evidence.get(e)},
         "company_areas": {a.value: areas[a.value] for a in model.Area if areas.get(a.value)},
     }

@@ -104,14 +104,18 @@ def cache_files(cache: Path) -> list[str]:
 
 
 def assert_only_complete_caches(cache: Path) -> None:
-    """The cache folder holds nothing but catalog-*.bin files that read back whole."""
-    from exocli import cache as cache_mod
+    """The cache folder holds nothing but exo-*.sqlite3 stores that read back whole."""
+    import sqlite3
 
     for name in cache_files(cache):
-        assert re.fullmatch(r"catalog-[0-9a-f]+-[0-9a-f]+\.bin", name), f"stray file in the cache folder: {name}"
-        fp = name[len("catalog-") : -len(".bin")]
-        state = cache_mod.read(fp, {"EXO_CACHE_DIR": str(cache)})
-        assert state is not None, f"{name} is not a complete cache file"
+        assert re.fullmatch(r"exo-[0-9a-f]{16}\.sqlite3", name), f"stray file in the cache folder: {name}"
+        conn = sqlite3.connect(f"file:{cache / name}?mode=ro", uri=True)
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok", name
+            meta = dict(conn.execute("SELECT k, v FROM meta"))
+            assert {"layout", "fingerprint", "counts", "total"} <= set(meta), name
+        finally:
+            conn.close()
 
 
 # -- a real pseudo-terminal ----------------------------------------------------------

@@ -3,7 +3,7 @@
 Real processes (`python -m exocli`), each with its own EXO_CACHE_DIR. "Clean
 run" means a fresh, empty cache folder. Every abused run must exit 0, print
 exactly what the clean run printed and nothing at all on stderr, and leave
-the cache folder holding only complete catalog-*.bin files.
+the cache folder holding only complete exo-*.sqlite3 stores.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from exo_hostile import (
     synthetic_studies,
 )
 
-# One command that touches every part of the cached state: the word index,
-# the tag index (linked diseases), the keys and the record blobs.
+# One command that touches every part of the store: the full-text index, the
+# links (diseases of studies), the keys and the record bodies.
 ARGS = [["search", "gvhd", "--json"]]
 
 
@@ -54,7 +54,7 @@ def the_cache_file(cache: Path, env: dict) -> Path:
     """Warm the cache and return its one file."""
     p = run(ARGS[0], env)
     assert p.returncode == 0, p.stderr
-    files = list(cache.glob("catalog-*.bin"))
+    files = list(cache.glob("exo-*.sqlite3"))
     assert len(files) == 1, cache_files(cache)
     return files[0]
 
@@ -77,7 +77,7 @@ DAMAGE = {
     "truncated-to-half": lambda d: d[: len(d) // 2],
     "truncated-to-header": lambda d: d[:16],
     "truncated-to-nothing": lambda d: b"",
-    "payload-is-not-marshal": lambda d: d[:32] + b"\x00not marshal at all" * 50,
+    "pages-are-not-sqlite": lambda d: d[:100] + b"\x00not a database page" * (len(d) // 20),
     "extra-bytes-appended": lambda d: d + b"trailing junk",
 }
 
@@ -92,59 +92,42 @@ def test_damaged_cache_file_is_rebuilt_silently(tmp_path, clean, damage):
     assert_only_complete_caches(cache)
 
 
-def test_cache_from_another_version_header_is_ignored(tmp_path, clean):
-    """The file at the right name but stamped by another release of the format."""
-    from exocli import cache as cache_mod
+def _sql(path: Path, *statements: str) -> None:
+    import sqlite3
 
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for st in statements:
+            conn.execute(st)
+    finally:
+        conn.close()
+
+
+FOREIGN = {
+    # what an older or newer exo, or another program, may leave at the name
+    "another-layout": ["UPDATE meta SET v = '1' WHERE k = 'layout'"],
+    "another-fingerprint": ["UPDATE meta SET v = 'x' WHERE k = 'fingerprint'"],
+    "meta-missing": ["DROP TABLE meta"],
+    "counts-garbled": ["UPDATE meta SET v = '{' WHERE k = 'counts'"],
+    "links-missing": ["DROP TABLE links"],
+    "index-missing": ["DROP TABLE vinst", "DROP TABLE vrow", "DROP TABLE fts"],
+    "bodies-not-json": ["UPDATE records SET body = 'not json'"],
+    "bodies-of-another-shape": ["UPDATE records SET body = '[1, 2]'"],
+    "types-out-of-range": ["UPDATE records SET type = 99"],
+    "another-program": ["DROP TABLE records", "CREATE TABLE records(x)"],
+}
+
+
+@pytest.mark.parametrize("how", list(FOREIGN), ids=list(FOREIGN))
+def test_store_of_another_shape_is_rebuilt(tmp_path, clean, how):
+    """A real SQLite file at the right name whose tables or values are not
+    what this exo writes: treated as stale and rebuilt, never a crash."""
     cache = tmp_path / "cache"
     env = base_env(cache=cache)
     path = the_cache_file(cache, env)
-    data = path.read_bytes()
-    magic = cache_mod.MAGIC
-    assert data.startswith(magic)
-    other = magic[:-2] + bytes([magic[-2] ^ 0x01]) + magic[-1:]  # EXOCACHE4\n -> EXOCACHE5\n
-    path.write_bytes(other + data[len(magic) :])
+    _sql(path, *FOREIGN[how])
     assert_same_as_clean(env, clean)
     assert_only_complete_caches(cache)
-
-
-def _foreign(real: dict, how: str, raw: set) -> dict:
-    """A state of another shape, derived from the real one (so the cache's own
-    writer can frame it): what an older or newer exo that kept MAGIC writes."""
-    plain = {k for k in real if k != "keys" and k not in raw}
-    if how == "older-shape-keys-only":
-        return {k: v for k, v in real.items() if k not in plain}
-    if how == "fields-renamed":
-        return {(k + "_v0" if k in plain else k): v for k, v in real.items()}
-    if how == "fields-of-another-type":
-        return {k: (7 if k in plain else v) for k, v in real.items()}
-    if how == "keys-of-another-type":
-        return {**real, "keys": "Bruno2009"}
-    if how == "newer-shape-extra-field":
-        return {**real, "added_in_a_later_release": {"x": [1, 2]}}
-    raise AssertionError(how)
-
-
-@pytest.mark.parametrize(
-    "how", ["older-shape-keys-only", "fields-renamed", "fields-of-another-type", "keys-of-another-type", "newer-shape-extra-field"]
-)
-def test_cache_from_another_version_shape_is_ignored(tmp_path, clean, how):
-    """A well-framed cache file (right name, right magic, right checksum) whose
-    state has another shape: exo must treat it as a miss and rebuild."""
-    from exocli import cache as cache_mod
-
-    cache = tmp_path / "cache"
-    env = base_env(cache=cache)
-    path = the_cache_file(cache, env)
-    fp = path.name[len("catalog-") : -len(".bin")]
-    where = {"EXO_CACHE_DIR": str(cache)}
-    real = cache_mod.read(fp, where)
-    assert real is not None, "the cache just written does not read back"
-    before = path.read_bytes()
-    cache_mod.write(fp, _foreign(dict(real), how, set(getattr(cache_mod, "RAW", ()))), where)
-    del real
-    assert path.read_bytes() != before, "the foreign state was not written"
-    assert_same_as_clean(env, clean)
 
 
 # -- unusable or missing cache folders ---------------------------------------------------

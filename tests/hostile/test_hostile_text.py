@@ -31,6 +31,7 @@ from exo_hostile import (
     raw_escapes,
     run_on_pty,
     synthetic_studies,
+    toml_str,
     visible,
 )
 
@@ -160,6 +161,9 @@ def test_hostile_data_folder_name_never_reaches_the_terminal_raw(tmp_path):
     assert not raw_escapes(raw), raw[:400]
     (folder / "studies.toml").write_text("[A2020]\ntitle = 1\n", encoding="utf-8")
     code, raw = run_on_pty(["studies"], env)
+    assert code == 0 and b"warning" in raw, raw  # the bad record is left out, with a warning
+    assert not raw_escapes(raw), raw[:400]
+    code, raw = run_on_pty(["validate", str(folder)], env)
     assert code == 2, raw
     assert not raw_escapes(raw), raw[:400]
 
@@ -205,3 +209,77 @@ def test_piped_line_formats_keep_one_record_per_line(evil, fmt):
     assert len(lines) == header + 1, lines
     if fmt in ("plain", "tsv"):
         assert lines[-1].count("\t") == 2, lines[-1]
+
+
+# -- invisible layout characters ------------------------------------------------------------
+
+# Issue 12 item 5: an Arabic letter mark, a zero-width space, a word joiner,
+# a byte order mark, and the line and paragraph separators.
+INVISIBLE = "\u061c\u200b\u2060\ufeff\u2028\u2029"
+INVISIBLE_TITLE = "Hidden " + " ".join(f"x{ch}y" for ch in INVISIBLE) + " marks"
+
+
+@pytest.fixture
+def invisible(tmp_path):
+    folder = tmp_path / "invisible-data"
+    folder.mkdir()
+    (folder / "studies.toml").write_text(
+        f'[Hidden2020]\ntitle = {toml_str(INVISIBLE_TITLE)}\nauthors = [{toml_str("Zero" + INVISIBLE + ", W.")}]\n'
+        f'year = 2020\nnote = {toml_str(INVISIBLE)}\n',
+        encoding="utf-8",
+    )
+    return folder
+
+
+INVISIBLE_CASES = {
+    "table": ["studies", "hidden"],
+    "plain": ["studies", "hidden", "-o", "plain"],
+    "csv": ["studies", "hidden", "-o", "csv", "--fields", "key,title,authors,note"],
+    "tsv": ["studies", "hidden", "-o", "tsv", "--fields", "key,title,authors,note"],
+    "markdown": ["studies", "hidden", "-o", "markdown"],
+    "show": ["show", "Hidden2020"],
+    "search": ["search", "hidden"],
+    "cite": ["cite", "Hidden2020"],
+    "cite-bibtex": ["cite", "Hidden2020", "--format", "bibtex", "--utf8"],
+    "cite-ris": ["cite", "Hidden2020", "--format", "ris"],
+    "json": ["studies", "hidden", "--json"],
+}
+
+
+@pytest.mark.parametrize("args", list(INVISIBLE_CASES.values()), ids=list(INVISIBLE_CASES))
+def test_invisible_characters_never_reach_a_terminal_raw(invisible, args):
+    code, raw = run_on_pty(args, base_env(data_path=invisible), columns=250)
+    assert code == 0, raw
+    text = raw.decode("utf-8")
+    assert not [ch for ch in INVISIBLE if ch in text], [f"U+{ord(ch):04X}" for ch in INVISIBLE if ch in text]
+    if "--json" in args:
+        assert json.loads(text)[0]["title"] == INVISIBLE_TITLE
+    else:
+        assert "<U+200B>" in text or "U+200B" in text, text[:2000]
+
+
+def test_invisible_characters_are_shown_in_plain_output_in_a_pipe(invisible, monkeypatch):
+    monkeypatch.setenv("EXO_DATA_PATH", str(invisible))
+    r = exo("studies", "hidden")
+    assert r.code == 0, r
+    assert not [ch for ch in INVISIBLE if ch in r.stdout]
+    assert "x<U+2028>y" in r.stdout and "x<U+FEFF>y" in r.stdout
+
+
+def test_every_format_character_and_separator_is_neutralised():
+    """Every Cf, Zl and Zp character of this Python's Unicode database is
+    shown as <U+XXXX> on a terminal and escaped in JSON (which reads back
+    to the same text)."""
+    import sys
+    import unicodedata
+
+    from exocli.text import json_text, printable
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) in ("Cf", "Zl", "Zp")]
+    assert len(chars) > 150
+    missed = [f"U+{ord(ch):04X}" for ch in chars if printable(f"a{ch}b") != f"a<U+{ord(ch):04X}>b"]
+    assert not missed, missed
+    text = "".join(chars)
+    encoded = json_text({"t": text})
+    assert encoded.isascii(), [ch for ch in encoded if not ch.isascii()][:5]
+    assert json.loads(encoded) == {"t": text}
