@@ -22,7 +22,8 @@ from exocli import annotations, importer
 from exocli.catalog import load
 from exocli.cite import bare_journal
 from exocli.errors import DataError, UsageError
-from exocli.files import library_dir, write_atomic
+from exocli.files import write_atomic
+from exocli.loader import library_dir
 
 SAMPLES = Path(__file__).parent / "data" / "import"
 BIBLIOGRAPHIC = ("title", "authors", "et_al", "year", "journal", "volume", "issue", "pages", "doi")
@@ -532,7 +533,7 @@ def test_append_keeps_the_file_byte_for_byte_and_loads_with_the_real_loader(tmp_
     lib.mkdir()
     old = b"# my own studies\n\n[Mine2020]  # kept as is\ntitle = \"Mine\"\nauthors = [\"Me, I.\"]\nyear = 2020 # yes\n"
     (lib / "studies.toml").write_bytes(old)
-    studies = _imported_studies("pubmed.txt", cat.keys, vocab) + _imported_studies("jabref-complex.bib", cat.keys + ["Griffin2020"])
+    studies = _imported_studies("pubmed.txt", cat.keys, vocab) + _imported_studies("jabref-complex.bib", [*cat.keys, "Griffin2020"])
     path = importer.append_studies(lib, studies)
     new = path.read_bytes()
     assert new.startswith(old) and new != old

@@ -24,10 +24,11 @@ import os
 import re
 from pathlib import Path
 
+from . import model
 from .errors import DataError, Problem, UsageError
 
-FILE = "annotations.toml"
-FIELDS = ("tags", "user_note")
+FILE = model.ANNOTATIONS_FILE
+FIELDS = model.ANNOTATION_FIELDS
 HEADER = (
     "# Your tags and notes on exo records, one table per record key.\n"
     "# Edit by hand if you like: `tags` is a list of strings, `user_note` a string.\n"
@@ -35,9 +36,9 @@ HEADER = (
 
 
 def annotations_path(folder: str | os.PathLike | None = None, env: dict | None = None) -> Path:
-    """FOLDER/annotations.toml, FOLDER defaulting to the user library (`files.library_dir`)."""
+    """FOLDER/annotations.toml, FOLDER defaulting to the user library (`loader.library_dir`)."""
     if folder is None:
-        from .files import library_dir  # noqa: PLC0415
+        from .loader import library_dir  # noqa: PLC0415
 
         folder = library_dir(env)
         if folder is None:

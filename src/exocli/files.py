@@ -1,10 +1,10 @@
-"""The user's own library folder and safe writes to it.
+"""Safe writes to the user's library folder.
 
 exo never writes into a data folder it only reads; the one place it writes
-is the user library (`library_dir`): ``studies.toml`` filled by `exo import`
-and ``annotations.toml`` holding tags and notes. Every write goes through
-`write_atomic`, so a reader, or a crash halfway, never sees half a file.
-Standard library only.
+is the user library (`loader.library_dir`): ``studies.toml`` filled by
+`exo import` and ``annotations.toml`` holding tags and notes. Every write
+goes through `write_atomic`, so a reader, or a crash halfway, never sees
+half a file. Standard library only.
 """
 
 from __future__ import annotations
@@ -12,26 +12,6 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-
-
-def library_dir(env: dict | None = None) -> Path | None:
-    """EXO_LIBRARY, else $XDG_DATA_HOME/exo/library, else ~/.local/share/exo/library.
-
-    A relative XDG_DATA_HOME is ignored, as the XDG Base Directory spec
-    says; a relative EXO_LIBRARY is the user's own choice and is kept.
-    None when no folder can be named (no HOME).
-    """
-    env = os.environ if env is None else env
-    own = env.get("EXO_LIBRARY", "").strip()
-    if own:
-        return Path(own).expanduser()
-    xdg = env.get("XDG_DATA_HOME", "").strip()
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "exo" / "library"
-    home = env.get("HOME", "").strip()
-    if not home:
-        return None
-    return Path(home) / ".local" / "share" / "exo" / "library"
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -56,6 +56,7 @@ __all__ = [
     "build_vocabulary",
     "suggest",
     "check_study",
+    "schema_problems",
     "render_toml",
     "append_studies",
 ]
@@ -219,7 +220,6 @@ def decode(raw: bytes, name: str) -> tuple[str | None, Problem | None]:
 
 _SPACE = re.compile(r"\s+")
 _DOI_PREFIX = re.compile(r"^(?:(?:https?://)?(?:dx\.)?doi\.org/|doi\s*[:=]?\s*|info:doi/|urn:doi:)", re.I)
-_DOI = re.compile(r"^10\.\d+(?:\.\d+)*/\S+$")
 
 
 def clean(text: object) -> str:
@@ -240,7 +240,8 @@ def normalise_doi(value: object) -> str | None:
         text = _DOI_PREFIX.sub("", text).strip()
     text = text.replace("%2F", "/").replace("%2f", "/").rstrip(".,;")
     text = text.split()[0] if text else text
-    return text if _DOI.match(text) else None
+    # NOTE: the loader's own pattern, so an imported DOI always loads.
+    return text if model.DOI_RE.fullmatch(text) else None
 
 
 def fold_doi(doi: object) -> str | None:
@@ -414,6 +415,16 @@ def _finish(study: dict, origin: Origin, batch: Batch) -> None:
                     record=origin.entry, line=origin.line)
         )
         return
+    # What the loader would refuse: an optional field is left out with a
+    # warning; a required one leaves the entry out.
+    for p in schema_problems("K", study, origin.file):
+        where = dict(record=origin.entry, field=p.field, line=origin.line)
+        if p.field in ("title", "authors", "year") or p.field is None:
+            batch.problems.append(Problem(origin.file, f"{p.message}; entry left out", **where))
+            return
+        if p.field in study:
+            del study[p.field]
+            batch.warnings.append(Problem(origin.file, f"{p.message}; left out of the study", **where))
     batch.entries.append(Imported(study, origin))
 
 
@@ -1421,39 +1432,19 @@ def suggest(study: dict, vocab: Vocabulary) -> tuple[dict, list[str]]:
 # Checking and writing
 
 
+def schema_problems(key: str, study: dict, path: str = "-") -> list[Problem]:
+    """What the loader would find wrong with a study record (`loader.check_record`); [] when fine."""
+    from .loader import _Locator, check_record  # noqa: PLC0415
+
+    problems: list[Problem] = []
+    body = {k: v for k, v in study.items() if k not in ("type", "key")}
+    check_record(model.STUDY, key, body, Path(path), problems, _Locator(""))
+    return problems
+
+
 def check_study(key: str, study: dict) -> list[str]:
-    """What is wrong with a study record against the schema (model.STUDY); [] when fine."""
-    errors = []
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+'-]*", key):
-        errors.append(f"key {key!r}: must start with an ASCII letter or digit and hold only those and . _ + ' -")
-    for name, value in study.items():
-        if name in ("type", "key"):
-            continue
-        f = model.STUDY.field(name)
-        if f is None:
-            errors.append(f"{name}: not a study field")
-            continue
-        ok = {
-            "str": isinstance(value, str),
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "bool": isinstance(value, bool),
-            "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
-        }.get(f.kind, True)
-        if not ok:
-            errors.append(f"{name}: expected {f.kind}, found {type(value).__name__}")
-            continue
-        if f.choices:
-            for v in value if isinstance(value, list) else [value]:
-                if v not in f.choices:
-                    errors.append(f"{name}: {v!r} is not one of {', '.join(f.choices)}")
-        if name == "doi" and not _DOI.match(value):
-            errors.append(f"doi: {value!r} is not a DOI")
-        if name == "year" and not 1000 <= value <= 2999:
-            errors.append(f"year: {value} is out of range")
-    for f in model.STUDY.fields:
-        if f.required and not study.get(f.name):
-            errors.append(f"{f.name}: required")
-    return errors
+    """`schema_problems` as "field: message" lines; [] when the loader would take the study."""
+    return [f"{p.field}: {p.message}" if p.field else p.message for p in schema_problems(key, study)]
 
 
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
@@ -1494,7 +1485,7 @@ STUDIES_HEADER = "# Studies added with `exo import`. Edit freely: exo reads this
 def append_studies(folder: str | Path, studies: list[dict]) -> Path:
     """Append studies (dicts with ``key``) to FOLDER/studies.toml; return the file's path.
 
-    Every study is checked first (`check_study`), and so are its keys
+    Every study is checked first (`schema_problems`), and so are its keys
     against those the file already holds: on any problem nothing is
     written and DataError lists them all. What the file already holds is
     kept byte for byte (comments included); the new tables follow it and
@@ -1519,9 +1510,7 @@ def append_studies(folder: str | Path, studies: list[dict]) -> Path:
     taken = {k.casefold(): k for k in held}
     for s in studies:
         key = s.get("key", "")
-        body = {k: v for k, v in s.items() if k not in ("key", "type")}
-        for err in check_study(key, body):
-            problems.append(Problem(str(path), err, record=key))
+        problems += schema_problems(key, s, str(path))
         if key.casefold() in taken:
             problems.append(Problem(str(path), f"the file already holds a record {taken[key.casefold()]!r}", record=key))
         taken[key.casefold()] = key

@@ -600,7 +600,9 @@ class Reader:
     def _unknown_files(self, usable: list[Folder]) -> None:
         for folder in usable:
             try:
-                strays = sorted(p for p in folder.path.glob("*.toml") if p.name not in model.DATA_FILES)
+                strays = sorted(
+                    p for p in folder.path.glob("*.toml") if p.name not in model.DATA_FILES and not _annotations(folder, p)
+                )
             except OSError:
                 continue
             for stray in strays:
@@ -885,6 +887,24 @@ class Reader:
                 report.left_out += 1
                 continue
             yield ("record", rec, origin)
+
+
+def _annotations(folder: Folder, path: Path) -> bool:
+    """Whether a file is the library's tags and notes (read by the catalog, not here)."""
+    return path.name == model.ANNOTATIONS_FILE and is_library(folder)
+
+
+def is_library(folder: Folder) -> bool:
+    """Whether a folder is the user's library, however it was named (`exo validate DIR` too)."""
+    if folder.kind == "library":
+        return True
+    lib = library_dir()
+    if lib is None:
+        return False
+    try:
+        return folder.path.resolve() == lib.resolve()
+    except (OSError, RuntimeError):
+        return False
 
 
 def _names(rec: dict) -> list[str]:

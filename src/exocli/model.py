@@ -321,6 +321,12 @@ ENTITY_TYPES: tuple[EntityType, ...] = (STUDY, DISEASE, SOURCE, COMPANY, TOPIC, 
 BY_NAME = {t.name: t for t in ENTITY_TYPES}
 BY_PLURAL = {t.plural: t for t in ENTITY_TYPES}
 DATA_FILES = tuple(dict.fromkeys(t.file for t in ENTITY_TYPES))
+# The user's tags and notes, in the library folder: read when a catalog is
+# opened and merged into its records, never part of the store (a change to
+# one tag must not re-index every study).
+ANNOTATIONS_FILE = "annotations.toml"
+# What a user may attach to any record (in ANNOTATIONS_FILE), beside its schema fields.
+ANNOTATION_FIELDS = ("tags", "user_note")
 
 
 def entity_type(name: str) -> EntityType:

@@ -182,7 +182,9 @@ def fingerprint(folders: Iterable) -> tuple[str, str]:
     The state holds, for every ``*.toml`` in each folder, its size, mtime,
     ctime, inode, device and whether it can be read, so any edit (even one
     that restores the mtime), a new or renamed file, or a permission change
-    is seen. A missing folder is part of the state too.
+    is seen. A missing folder is part of the state too. The library's
+    annotations.toml is left out: tags and notes are merged when a catalog
+    is opened, so editing them never rebuilds the store.
     """
     from . import __version__
 
@@ -203,7 +205,7 @@ def fingerprint(folders: Iterable) -> tuple[str, str]:
             parts.append(f"  unreadable {e.errno}")
             continue
         for entry in entries:
-            if not entry.endswith(".toml"):
+            if not entry.endswith(".toml") or (kind == "library" and entry == model.ANNOTATIONS_FILE):
                 continue
             p = os.path.join(resolved, entry)
             try:
