@@ -1544,3 +1544,97 @@ def _tomllib():
     except ModuleNotFoundError:  # Python < 3.11
         import tomli as tomllib  # noqa: PLC0415
     return tomllib
+
+
+# ---------------------------------------------------------------------------
+# The whole import: `exo import`
+
+
+@dataclass
+class Outcome:
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    batches: list[Batch]
+    studies: list[dict]  # the new records, keyed and annotated, in input order
+    skips: list[Skip]
+    into: Path  # the studies.toml written (or that would be)
+    written: bool = False
+    text: str | None = None  # the TOML, for a dry run
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for b in self.batches for p in b.problems]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for b in self.batches for p in b.warnings]
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def vocabulary_of(cat) -> Vocabulary:
+    """`build_vocabulary` from a catalog: its diseases, sources, terms and every mechanism named."""
+    records = [*cat.records("disease"), *cat.records("source"), *cat.records("term")]
+    records.append({"type": "study", "mechanisms": cat.values("mechanisms")})
+    return build_vocabulary(records)
+
+
+def run(
+    cat,
+    batches: list[Batch],
+    into: str | Path,
+    *,
+    dry_run: bool = False,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Key, de-duplicate, annotate and append the studies of ``batches`` to INTO/studies.toml.
+
+    Duplicates are looked for among the catalog's studies and the review,
+    and within the batches; keys never collide with any key the catalog (or
+    the file) holds. With ``strict``, nothing is written when any entry was
+    bad; with ``dry_run``, nothing is written and ``text`` holds the TOML.
+    """
+    into = Path(into)
+    entries = [e for b in batches for e in b.entries]
+    out = Outcome(batches, [], [], into / model.STUDY.file)
+    # De-duplicate first, so a skipped copy never takes a key's letter.
+    names = [f"#{i}" for i in range(len(entries))]
+    keep, skips = deduplicate(entries, cat.stream(("study", "review")), names)
+    kept = [entries[i] for i in keep]
+    taken = list(cat.keys) + _keys_in(out.into)
+    keys = assign_keys([e.study for e in kept], taken)
+    by_name = {names[i]: k for i, k in zip(keep, keys)}
+    out.skips = [Skip(s.origin, by_name.get(s.key, s.key), s.reason, s.in_batch) for s in skips]
+    vocab = vocabulary_of(cat) if kept else None
+    step = max(1, len(kept) // 100)
+    for n, (entry, key) in enumerate(zip(kept, keys)):
+        study = dict(entry.study)
+        annotations, fields = suggest(study, vocab)
+        study.update(annotations)
+        if fields:
+            study["suggested"] = fields
+        out.studies.append({"key": key, **study})
+        if progress and n % step == 0:
+            progress("annotating", n, len(kept))
+    if progress and kept:
+        progress("annotating", len(kept), len(kept))
+    if dry_run:
+        out.text = render_toml(out.studies)
+        return out
+    if out.studies and not (strict and out.problems):
+        if progress:
+            progress("writing", 0, 1)
+        append_studies(into, out.studies)
+        out.written = True
+    return out
+
+
+def _keys_in(path: Path) -> list[str]:
+    """The table names of a studies.toml exo is not reading (an --into folder of its own); [] if none."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return []
+    return re.findall(r"(?m)^\s*\[\s*([A-Za-z0-9_.+'-]+)\s*\]", raw.decode("utf-8", "replace"))

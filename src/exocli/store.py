@@ -38,7 +38,7 @@ from . import model
 from .model import ENTITY_TYPES
 from .text import compact, fold, key_words, letter_runs
 
-LAYOUT = 3  # bump whenever the tables or what goes into them change
+LAYOUT = 4  # bump whenever the tables or what goes into them change
 KEEP = 8  # stores kept per cache folder (one per distinct set of data folders)
 TYPE_CODES = {t.name: i for i, t in enumerate(ENTITY_TYPES)}
 
@@ -48,7 +48,7 @@ COLUMNS = ("key", "alias", "label", "author", "tag", "text", "other", "abstract"
 COLUMN_CODE = {c: i for i, c in enumerate(COLUMNS)}
 F_KEY, F_ALIAS, F_LABEL, F_AUTHOR, F_TAG, F_TEXT, F_OTHER, F_ABSTRACT = range(len(COLUMNS))
 # Plain-value fields kept in `links` like real links, so filters never decode records.
-VALUE_TAGS = frozenset({"mechanisms", "evidence", "kind", "areas", "category", "model", "vesicle", "tags"})
+VALUE_TAGS = frozenset({"mechanisms", "evidence", "kind", "areas", "category", "model", "vesicle", "tags", "suggested"})
 
 SCHEMA = f"""
 CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
@@ -183,8 +183,10 @@ def fingerprint(folders: Iterable) -> tuple[str, str]:
     ctime, inode, device and whether it can be read, so any edit (even one
     that restores the mtime), a new or renamed file, or a permission change
     is seen. A missing folder is part of the state too. The library's
-    annotations.toml is left out: tags and notes are merged when a catalog
-    is opened, so editing them never rebuilds the store.
+    annotations.toml is left out (and a library holding nothing else, so
+    the first tag, which creates the folder, changes nothing either): tags
+    and notes are merged when a catalog is opened, so editing them never
+    rebuilds the store.
     """
     from . import __version__
 
@@ -197,15 +199,22 @@ def fingerprint(folders: Iterable) -> tuple[str, str]:
             resolved = str(path.resolve())
         except (OSError, RuntimeError):
             resolved = str(path)
-        name.update(os.fsencode(resolved) + b"\0")
-        parts.append(f"D {kind} {resolved}")
         try:
             entries = sorted(os.listdir(resolved))
         except OSError as e:
-            parts.append(f"  unreadable {e.errno}")
+            entries = None
+            error = e.errno
+        if kind == "library" and entries is not None:
+            entries = [e for e in entries if e != model.ANNOTATIONS_FILE]
+            if not any(e.endswith(".toml") for e in entries):
+                continue  # a library of tags and notes alone adds no record
+        name.update(os.fsencode(resolved) + b"\0")
+        parts.append(f"D {kind} {resolved}")
+        if entries is None:
+            parts.append(f"  unreadable {error}")
             continue
         for entry in entries:
-            if not entry.endswith(".toml") or (kind == "library" and entry == model.ANNOTATIONS_FILE):
+            if not entry.endswith(".toml"):
                 continue
             p = os.path.join(resolved, entry)
             try:
