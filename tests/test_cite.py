@@ -502,7 +502,11 @@ def test_bibtex_read_back_by_bibtexparser(bibtex_text, citable):
                 assert rec["doi_note"] in note
         else:
             assert "note" not in e
-        known = {"ID", "ENTRYTYPE", "author", "title", "journal", "year", "volume", "number", "pages", "doi", "note"}
+        if rec.get("keywords"):  # the review's own keywords
+            assert [k.strip() for k in _bp_text(e["keywords"]).split(",")] == rec["keywords"]
+        else:
+            assert "keywords" not in e
+        known = {"ID", "ENTRYTYPE", "author", "title", "journal", "year", "volume", "number", "pages", "doi", "note", "keywords"}
         assert set(e) <= known
 
 
