@@ -599,6 +599,11 @@ _STYLES: dict[Style, Callable[[dict], str]] = {
 }
 
 
+def keyword_list(keywords: list[str]) -> str:
+    """Keywords as one text: comma-separated, or by semicolons when one holds a comma."""
+    return ("; " if any("," in k for k in keywords) else ", ").join(keywords)
+
+
 def _keywords(rec: dict) -> list[str]:
     """A study's own keywords (as imported), then the user's tags, each once in any letter case."""
     out: dict[str, str] = {}
@@ -864,7 +869,7 @@ def format_bibtex(records: list[dict], latex: bool = True) -> str:
             fields.append(("abstract", _bib_text(rec["abstract"], latex)))
         keywords = _keywords(rec)
         if keywords:
-            fields.append(("keywords", _bib_text(", ".join(keywords), latex)))
+            fields.append(("keywords", _bib_text(keyword_list(keywords), latex)))
         notes = _notes(rec)
         if notes:
             fields.append(("note", _bib_text(" ".join(notes), latex)))
@@ -967,7 +972,7 @@ def csl_items(records: list[dict]) -> list[dict]:
             item["abstract"] = rec["abstract"]
         keywords = _keywords(rec)
         if keywords:
-            item["keyword"] = ", ".join(keywords)  # CSL's keyword is one string
+            item["keyword"] = keyword_list(keywords)  # CSL's keyword is one string
         notes = " ".join(_notes(rec))
         if rec.get("user_note"):
             notes = (notes + "\n" if notes else "") + rec["user_note"]

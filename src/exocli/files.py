@@ -18,7 +18,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data``: a temporary file in the same folder, synced, then renamed.
 
     The folder is created if needed. An existing file keeps its permission
-    bits. On any error the temporary file is removed and ``path`` is left
+    bits; a new one gets those the umask allows. On any error the temporary file is removed and ``path`` is left
     as it was; the OSError propagates for the caller to report.
     """
     path = Path(path)
@@ -26,7 +26,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
-        mode = None
+        # NOTE: a new file gets the permissions any new file would (mkstemp's are 0600).
+        umask = os.umask(0o022)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -392,7 +392,10 @@ def _keywords(values: Iterable[str], split: bool = True) -> list[str]:
     for v in values:
         if v is None:
             continue
-        pieces = re.split(r"\s*[;,]\s*|\n+", str(v)) if split else [str(v)]
+        # NOTE: a list holding semicolons is split at them alone, so a
+        # keyword with a comma ("Evolution, Molecular") stays whole.
+        sep = r"\s*;\s*|\n+" if ";" in str(v) else r"\s*,\s*|\n+"
+        pieces = re.split(sep, str(v)) if split else [str(v)]
         for p in pieces:
             p = clean(p).strip("*")
             if p and p.casefold() not in seen:
