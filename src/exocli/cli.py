@@ -1081,6 +1081,17 @@ def _err_progress(text: str) -> None:
         _err_line(clip(text, max(1, _stderr_columns() - 1)) if text else "")
 
 
+def _shown_path(path: Path) -> str:
+    """A path as people read it: ~/... under the home folder."""
+    home = os.environ.get("HOME")
+    try:
+        if home and os.path.isabs(home):
+            return "~/" + str(Path(path).absolute().relative_to(Path(home).absolute()))
+    except ValueError:
+        pass
+    return str(path)
+
+
 def _import_summary(outcome, dry_run: bool, strict: bool) -> None:
     """What was imported, skipped and left out, one line each, on stderr."""
     from .text import one_line  # noqa: PLC0415
@@ -1094,6 +1105,7 @@ def _import_summary(outcome, dry_run: bool, strict: bool) -> None:
         _err(f"exo: skipped {one_line(str(s))} ({one_line(where)})")
     n = len(outcome.studies)
     what = f"{n:,} stud{'y' if n == 1 else 'ies'}"
+    into = one_line(_shown_path(outcome.into))
     keys = ", ".join(s["key"] for s in outcome.studies[:10]) + (", ..." if n > 10 else "")
     counts = []
     if outcome.skips:
@@ -1102,9 +1114,9 @@ def _import_summary(outcome, dry_run: bool, strict: bool) -> None:
         counts.append(f"{len(outcome.problems):,} bad")
     tail = f" ({'; '.join(counts)})" if counts else ""
     if dry_run:
-        _err(f"exo: would import {what} into {one_line(str(outcome.into))}{tail}" + (f": {keys}" if n else ""))
+        _err(f"exo: would import {what} into {into}{tail}" + (f": {keys}" if n else ""))
     elif outcome.written:
-        _err(f"exo: imported {what} into {one_line(str(outcome.into))}{tail}: {keys}")
+        _err(f"exo: imported {what} into {into}{tail}: {keys}")
     elif n and strict and outcome.problems:
         _err(f"exo: nothing written (--strict){tail}; fix the bad entries, or drop --strict to import the {what} that are good")
     else:

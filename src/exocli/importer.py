@@ -1507,7 +1507,7 @@ def append_studies(folder: str | Path, studies: list[dict]) -> Path:
         raise DataError([Problem(str(path), f"cannot read: {e.strerror or e}")]) from None
     tomllib = _tomllib()
     try:
-        held = tomllib.loads(old.decode("utf-8-sig")) if old else {}
+        held = _loads(old.decode("utf-8-sig")) if old else {}
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise DataError([Problem(str(path), f"the file is not valid TOML ({e}); fix it before importing into it")]) from None
     taken = {k.casefold(): k for k in held}
@@ -1531,7 +1531,7 @@ def append_studies(folder: str | Path, studies: list[dict]) -> Path:
     # NOTE: the old part was parsed above and the new tables share no key
     # with it, so parsing the new part alone proves the whole file reads.
     try:
-        parsed = tomllib.loads(text)
+        parsed = _loads(text)
     except tomllib.TOMLDecodeError as e:  # pragma: no cover - render_toml writes valid TOML
         raise DataError([Problem(str(path), f"the new file would not be valid TOML ({e}); nothing written")]) from None
     missing = [s["key"] for s in studies if s["key"] not in parsed]
@@ -1539,6 +1539,20 @@ def append_studies(folder: str | Path, studies: list[dict]) -> Path:
         raise DataError([Problem(str(path), f"records {missing} would not read back; nothing written")])
     write_atomic(path, new)
     return path
+
+
+def _loads(text: str) -> dict:
+    """TOML parsed as the loader parses a big file (toml_rs, TOML 1.0), with
+    tomllib's verdict and message when that fails."""
+    from .loader import _fast_loads  # noqa: PLC0415
+
+    fast = _fast_loads()
+    if fast is not None:
+        try:
+            return fast(text)
+        except ValueError:
+            pass
+    return _tomllib().loads(text)
 
 
 def _tomllib():
@@ -1613,12 +1627,13 @@ def run(
     vocab = vocabulary_of(cat) if kept else None
     step = max(1, len(kept) // 100)
     for n, (entry, key) in enumerate(zip(kept, keys)):
-        study = dict(entry.study)
+        study = entry.study  # NOTE: filled in place; a big import is not held twice
         annotations, fields = suggest(study, vocab)
         study.update(annotations)
         if fields:
             study["suggested"] = fields
-        out.studies.append({"key": key, **study})
+        study["key"] = key
+        out.studies.append(study)
         if progress and n % step == 0:
             progress("annotating", n, len(kept))
     if progress and kept:
