@@ -282,6 +282,8 @@ def test_a_broken_annotations_file_is_a_warning_and_tag_refuses_to_write():
     assert r.code == 0 and "annotations.toml:1 [Bruno2009] tags: expected a list of strings" in r.stderr, r
     t = exo("tag", "Bruno2009", "x")
     assert t.code == 2 and "expected a list of strings" in t.stderr
+    v = exo("validate", str(library()))
+    assert v.code == 2 and "annotations.toml:1 [Bruno2009] tags: expected a list of strings" in v.stderr
     assert (library() / "annotations.toml").read_text("utf-8") == "[Bruno2009]\ntags = 'not a list'\n"
 
 

@@ -958,7 +958,20 @@ def validate(dirs: list[Path]) -> dict[str, int]:
             since[path] = since.get(path, 0) + 1
         elif ev[0] == "rollback":
             counts["study"] = counts.get("study", 0) - since.pop(ev[1], 0)
-    problems = reader.problems()
+    problems = reader.problems() + _annotation_problems(fs)
     if problems:
         raise DataError(problems)
     return counts
+
+
+def _annotation_problems(fs: list[Folder]) -> list[Problem]:
+    """What is wrong with the library's annotations.toml, when one of the folders is the library."""
+    for f in fs:
+        if is_library(f) and (f.path / model.ANNOTATIONS_FILE).is_file():
+            from . import annotations  # noqa: PLC0415
+
+            try:
+                annotations.load(f.path)
+            except DataError as e:
+                return list(e.problems)
+    return []
