@@ -365,3 +365,15 @@ def test_open_runs_the_browser_named_by_BROWSER(tmp_path):
     assert r.returncode == 0, r
     # NOTE: webbrowser waits for a $BROWSER command to end.
     assert seen.read_text() == "https://doi.org/10.1681/asn.2008070798\n"
+
+
+def test_annotations_of_records_not_loaded_now_are_kept_and_named_by_tags(tmp_path):
+    mine = tmp_path / "mine"
+    assert exo("import", "--into", str(mine), str(SAMPLES / "zotero.bib")).code == 0
+    assert exo("tag", "Celletti2022", "chaos", "--data", str(mine)).code == 0
+    assert exo("studies", "--tag", "chaos", "-o", "keys", "--data", str(mine)).stdout == "Celletti2022\n"
+    r = exo("search", "gvhd", "-o", "keys")  # without the folder: no warning, nothing lost
+    assert r.code == 0 and "warning" not in r.stderr
+    t = exo("tags")
+    assert t.code == 1 and "annotations.toml names 1 record not loaded now (Celletti2022)" in t.stderr
+    assert "Celletti2022" in (library() / "annotations.toml").read_text("utf-8")

@@ -84,6 +84,7 @@ class Catalog:
         self._decoded: dict[int, dict] = {}
         self._tok: sqlite3.Connection | None = None
         self.annotations: dict[int, dict] = {}  # record id -> {"tags": [...], "user_note": "..."}
+        self.unmatched: list[str] = []  # annotated keys that name no loaded record
 
     # -- plumbing -----------------------------------------------------------
 
@@ -274,13 +275,14 @@ class Catalog:
 
     # -- the user's tags and notes ---------------------------------------------
 
-    def annotate(self, data: dict[str, dict], source: str = model.ANNOTATIONS_FILE) -> None:
+    def annotate(self, data: dict[str, dict]) -> None:
         """Merge annotations (``{key: {"tags": [...], "user_note": "..."}}``) into the records.
 
-        A key may be ``type:key`` (``term:gvhd``). Keys naming no record are
-        kept in the file but shown nowhere; one warning names them.
+        A key may be ``type:key`` (``term:gvhd``). Keys naming no record
+        loaded now (one of a --data folder, say) are kept in the file and
+        listed in ``unmatched`` (`exo tags` names them).
         """
-        unknown = []
+        unknown = self.unmatched
         for key, ann in data.items():
             rid = self.lookup(key)
             if rid is None:
@@ -292,12 +294,6 @@ class Catalog:
             if ann.get("user_note"):
                 merged["user_note"] = ann["user_note"]
             self._decoded.pop(rid, None)
-        if unknown:
-            shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
-            self.warnings.append(
-                f"{source}: {len(unknown)} key{'s' if len(unknown) != 1 else ''} name no record ({shown}); "
-                "their tags and notes are kept but not shown"
-            )
 
     def annotation_key(self, rid: int) -> str:
         """The key annotations.toml files a record under: its key, or
@@ -432,7 +428,7 @@ def _annotate(cat: Catalog, env: dict | None) -> None:
         more = f" (and {len(e.problems) - 1} more)" if len(e.problems) > 1 else ""
         cat.warnings.append(f"{first}{more}; your tags and notes are left out until the file is fixed")
         return
-    cat.annotate(data, str(path))
+    cat.annotate(data)
 
 
 def stderr_is_terminal() -> bool:

@@ -933,6 +933,13 @@ def tags_(
     counts = cat.tag_counts()
     order = sorted(counts, key=lambda t: (-len(counts[t]), t.casefold()))
     objs = [{"type": "tag", "key": t, "count": len(counts[t]), "records": cat.key_list(counts[t])} for t in order]
+    if cat.unmatched:
+        from .text import one_line  # noqa: PLC0415
+
+        n = len(cat.unmatched)
+        shown = ", ".join(cat.unmatched[:5]) + (f" and {n - 5} more" if n > 5 else "")
+        _err(f"exo: note: annotations.toml names {n} record{'s' if n != 1 else ''} not loaded now ({one_line(shown)}); "
+             "their tags are kept, not counted")
     if not objs:
         _require(objs, "tags yet; `exo tag KEY TAG` adds one", out, ["tag"])
     out.emit(objs, ["tag"])
