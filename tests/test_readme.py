@@ -1,9 +1,9 @@
 """Every `$ exo ...` example in the README prints what the README shows.
 
-Each ```console block runs in a folder and home of its own (so a library of
-its own), after the earlier blocks of its README section (a `## ` heading):
-`exo import` in one block is seen by `exo tag` in the next. The files of
-docs/examples are copied into that folder first.
+Each ```console block runs from the checkout (so examples can name the
+sample files in tests/data) with a home of its own (so a library of its
+own), after the earlier blocks of its README section (a `## ` heading):
+`exo import` in one block is seen by `exo tag` in the next.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-EXAMPLE_FILES = ROOT / "docs" / "examples"
 
 
 def blocks() -> list[tuple[list[str], list[tuple[str, str]]]]:
@@ -61,26 +60,31 @@ def test_the_readme_has_examples():
 def test_readme_example(before, block, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    work = tmp_path / "work"
-    shutil.copytree(EXAMPLE_FILES, work)
     env = {**os.environ, "EXO_CACHE_DIR": str(tmp_path / "cache"), "PY": sys.executable, "HOME": str(home)}
     for name in ("EXO_DATA_PATH", "EXO_LIBRARY", "XDG_DATA_HOME", "BROWSER"):
         env.pop(name, None)
     for command in before:
-        _run(command.split(">")[0] if ">" in command.replace("->", "") else command, env, work)
+        _run(_without_redirect(command)[0], env)
     for command, expected in block:
         if "jq" in command and shutil.which("jq") is None:
             pytest.skip("jq is not installed")
-        if ">" in command.replace("->", ""):
-            command = command.split(">")[0]  # an example that writes a file: run it, compare nothing
-            expected = None
-        r = _run(command, env, work)
-        assert r.returncode == 0 or "echo $?" in command or "echo \"exit $?\"" in command, (command, r.stderr)
+        command, redirected = _without_redirect(command)
+        if redirected:
+            expected = None  # an example that writes a file: run it, compare nothing
+        r = _run(command, env)
+        assert r.returncode == 0 or "echo $?" in command or 'echo "exit $?"' in command, (command, r.stderr)
         if expected is not None:
             got = (r.stderr + r.stdout).rstrip("\n")
             assert [line.rstrip() for line in got.splitlines()] == [line.rstrip() for line in expected.splitlines()], command
 
 
-def _run(command: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
+def _without_redirect(command: str) -> tuple[str, bool]:
+    if re.search(r"(?<![0-9&-])>\s*(?!&|/dev/null)\S", command):
+        return re.split(r"(?<![0-9&-])>", command)[0], True
+    return command, False
+
+
+def _run(command: str, env: dict) -> subprocess.CompletedProcess:
     script = 'exo() { "$PY" -m exocli "$@"; }\n' + command + "\n"
-    return subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, cwd=cwd)
+    # NOTE: from the checkout, so examples can name the sample files in tests/data.
+    return subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, cwd=ROOT)

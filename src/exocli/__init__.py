@@ -5,13 +5,13 @@ The public API is small: `load` a catalog, `search` it, filter studies with
 package imports nothing heavy; each command pulls in only what it uses.
 """
 
-# NOTE: no `from __future__ import annotations` here: it would bind the name
-# `annotations` in this package and hide the `exocli.annotations` module.
+from __future__ import annotations
 
-__version__ = "0.1.0"
-DATA_RELEASE = "2026.11"
-REVIEW_DOI = "10.3389/fphar.2020.590470"
-REVIEW_KEY = "Wei2021"
+# NOTE: the future import binds the name `annotations` in this package, which
+# would hide the `exocli.annotations` module from `from . import annotations`.
+del annotations
+
+from .version import DATA_RELEASE, REVIEW_DOI, REVIEW_KEY, __version__
 
 __all__ = ["__version__", "DATA_RELEASE", "REVIEW_DOI", "REVIEW_KEY", "load"]
 

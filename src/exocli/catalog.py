@@ -51,7 +51,7 @@ class _Column:
 
     def __getitem__(self, rid: int):
         v = self._cache.get(rid)
-        if v is None:
+        if v is None and rid not in self._cache:
             row = self._cat._one(f"SELECT {self._name} FROM records WHERE rid = ?", (rid,))
             if row is None:
                 raise IndexError(rid)
@@ -157,6 +157,17 @@ class Catalog:
             out.update(self._all(q, tuple(part)))
         return [out[i] for i in ids]
 
+    def prime(self, rids: Iterable[int]) -> None:
+        """Read the key, type and year of many records at once (for sorting hits)."""
+        todo = [r for r in rids if r not in self.keys._cache]
+        for i in range(0, len(todo), 900):
+            part = todo[i : i + 900]
+            q = f"SELECT rid, key, type, year FROM records WHERE rid IN ({','.join('?' * len(part))})"
+            for rid, key, type_, year in self._all(q, tuple(part)):
+                self.keys._cache[rid] = key
+                self.types._cache[rid] = type_
+                self.years._cache[rid] = year
+
     def years_between(self, lo: int, hi: int, type_name: str = "study") -> set[int]:
         rows = self._all("SELECT rid FROM records WHERE type = ? AND year BETWEEN ? AND ?", (TYPE_CODES[type_name], lo, hi))
         return {r for (r,) in rows}
@@ -235,7 +246,14 @@ class Catalog:
             names = {f: r for f, r in self._all("SELECT name, rid FROM names")}
             from .text import compact
 
-            for h in process.extract(compact(key)[:200], list(names), scorer=fuzz.ratio, limit=n, score_cutoff=80):
+            c = compact(key)[:200]
+            found = process.extract(c, list(names), scorer=fuzz.ratio, limit=n, score_cutoff=80)
+            if len(c) >= 5:
+                # A name begun or half-remembered ("capricr"): the start of a
+                # longer name, never a short name inside the query ("mi").
+                longer = [nm for nm in names if len(nm) >= len(c)]
+                found += process.extract(c, longer, scorer=fuzz.partial_ratio, limit=n, score_cutoff=85)
+            for h in found:
                 k = self.keys[names[h[0]]]
                 if k not in out and (type_name is None or self.type_of(names[h[0]]) == type_name):
                     out.append(k)
@@ -335,26 +353,39 @@ class Catalog:
         return [term for term, _ in t.execute("SELECT term, offset FROM qv ORDER BY offset")]
 
     def doc_freq(self, term: str) -> int:
-        row = self._one("SELECT doc FROM vrow WHERE term = ?", (term,))
+        """How many records hold an index term (from the store's own count,
+        since FTS5's vocabulary table counts by walking the whole list)."""
+        row = self._one("SELECT df FROM terms WHERE term = ?", (term,))
         return row[0] if row else 0
 
     def prefixed(self, prefix: str, limit: int = 200) -> list[tuple[str, int]]:
         """(term, document count) of index terms starting with ``prefix`` (longer than it)."""
         rows = self._all(
-            "SELECT term, doc FROM vrow WHERE term > ? AND term < ? LIMIT ?", (prefix, prefix + "\U0010ffff", limit)
+            "SELECT term, df FROM terms WHERE term > ? AND term < ? LIMIT ?", (prefix, prefix + "\U0010ffff", limit)
         )
         return [(t, d) for t, d in rows if t.startswith(prefix)]
 
     def terms_like(self, term: str) -> list[str]:
-        """Index terms that may be a typo's intended word: those sharing its first
-        letter, or (a swapped first pair) its second (in a big store, where the
-        whole vocabulary is too long to compare)."""
+        """Index terms that may be a typo's intended word: of about its length,
+        and in a big store only those sharing its first or second letter (a
+        swapped first pair), where the whole vocabulary is too long to compare."""
+        lo, hi = max(1, len(term) - 2), len(term) + 2
         if self._total <= 50_000:
-            return [t for (t,) in self._all("SELECT term FROM vrow")]
+            return [t for (t,) in self._all("SELECT term FROM terms WHERE length(term) BETWEEN ? AND ?", (lo, hi))]
         out = []
         for first in dict.fromkeys(term[:2]):
-            out += [t for (t,) in self._all("SELECT term FROM vrow WHERE term >= ? AND term < ?", (first, first + "\U0010ffff"))]
+            out += [t for (t,) in self._all(
+                "SELECT term FROM terms WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
+                (first, first + "\U0010ffff", lo, hi),
+            )]
         return out
+
+    def weighted_postings(self, term: str, weights: tuple[float, ...]) -> list[tuple[int, float]]:
+        """(record id, weight of the best column holding the term), one row a record."""
+        from .store import COLUMNS
+
+        case = " ".join(f"WHEN '{c}' THEN {w!r}" for c, w in zip(COLUMNS, weights))
+        return self._all(f"SELECT doc, max(CASE col {case} ELSE 0 END) FROM vinst WHERE term = ? GROUP BY doc", (term,))
 
     def postings(self, term: str) -> list[tuple[int, int, int]]:
         """(record id, column code, offset) of every occurrence of a term."""

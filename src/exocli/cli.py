@@ -18,7 +18,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from . import DATA_RELEASE, REVIEW_DOI, __version__
+from .version import DATA_RELEASE, REVIEW_DOI, __version__
 from .errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -1156,10 +1156,13 @@ def validate(
 def main() -> None:
     """The console entry point: exit codes 0/1/2, 130 on Ctrl-C, quiet pipes."""
 
-    def on_sigint(signum, frame):  # noqa: ARG001
-        raise Interrupted
+    def on_signal(signum, frame):  # noqa: ARG001
+        raise Interrupted(EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum)
 
-    signal.signal(signal.SIGINT, on_sigint)
+    signal.signal(signal.SIGINT, on_signal)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), on_signal)
     _guard_stderr()
     if sys.stdout is None:  # started with stdout closed (`exo ... >&-`)
         _err("Error: cannot write the output: standard output is closed")
@@ -1175,9 +1178,10 @@ def main() -> None:
             # goes away (`exo --help | true`); every exo command ends with 0.
             _quiet_pipe()
             code = 0
-    except Interrupted:
-        _quiet_pipe_stderr_newline()
-        code = EXIT_INTERRUPTED
+    except Interrupted as e:
+        if e.code == EXIT_INTERRUPTED:
+            _quiet_pipe_stderr_newline()
+        code = e.code
     except BrokenPipeError:
         _quiet_pipe()
         code = 0
@@ -1189,7 +1193,7 @@ def main() -> None:
         # only land while the interpreter shuts down, after Python has put
         # back the default handler, and kill the process instead of exiting.
         if hasattr(signal, "pthread_sigmask"):
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
     _exit_now(code)
 
 

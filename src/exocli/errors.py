@@ -54,7 +54,13 @@ class UsageError(ExoError):
 
 
 class Interrupted(BaseException):
-    """Ctrl-C, raised past click so it cannot turn it into 'Aborted!' (exit 130)."""
+    """Ctrl-C (exit 130), or SIGTERM or SIGHUP (128 + the signal), raised past
+    click so it cannot turn it into 'Aborted!', and so that every `finally`
+    runs: a store being built is removed, not left half-written."""
+
+    def __init__(self, code: int = EXIT_INTERRUPTED) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 @dataclass(frozen=True)

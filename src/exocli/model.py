@@ -329,6 +329,13 @@ ANNOTATIONS_FILE = "annotations.toml"
 ANNOTATION_FIELDS = ("tags", "user_note")
 
 
+def signature() -> str:
+    """A short fingerprint of the schema (types, files, fields and what they may hold)."""
+    import zlib
+
+    return f"{zlib.crc32(repr(ENTITY_TYPES).encode()):08x}"
+
+
 def entity_type(name: str) -> EntityType:
     """Look up an entity type by singular or plural name."""
     return BY_NAME.get(name) or BY_PLURAL[name]

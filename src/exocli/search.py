@@ -31,13 +31,15 @@ from dataclasses import dataclass, field
 
 from . import model
 from .catalog import Catalog
-from .store import F_LABEL, F_TAG, F_TEXT
-from .text import compact, fold, key_words, words
+from .store import F_TAG, F_TEXT
+from .text import compact, fold, key_words, letter_runs, words
 
 # How much a match counts, by index column (see store.COLUMNS).
 FIELD_WEIGHTS = (1.0, 0.95, 0.9, 0.85, 0.8, 0.6, 0.5, 0.4)
 RESCORE = 200  # candidates whose name bonus and phrase bonus are worked out
-COMMON = 20_000  # a term in more records than this is not read posting by posting
+COMMON = 5_000  # a term in more records than this is not read posting by posting
+OFFSETS = 2_000  # up to this many records, a term's postings carry positions (for the phrase bonus)
+COMMON_PICK = 200  # records a query of common words alone picks to score in full
 EXACT_BONUS = 10.0  # the query is (most of) the record's name
 PHRASE_BONUS = 6.0  # two query words stand together in one field
 TYPE_BONUS = 8.0  # the query names the kind of record it wants
@@ -188,6 +190,7 @@ class _Term:
     variants: dict[str, float]  # index term -> similarity 0-1
     common: list[str]  # variants found in too many records to read
     weight: float = 0.0
+    dfs: dict[str, int] = field(default_factory=dict)  # variant -> records holding it
 
 
 def _variants(cat: Catalog, word: str, stem: str) -> tuple[dict[str, float], dict[str, int]]:
@@ -270,7 +273,7 @@ def search(
         # NOTE: rarer words weigh more (inverse document frequency), so in
         # "milk exosomes" the word that singles out a record decides.
         df = max((dfs[v] for v, sim in variants.items() if sim >= 0.9), default=0) or min(dfs.values(), default=1)
-        terms.append(_Term(w, s, variants, common, math.log(1.0 + total_docs / max(1, df))))
+        terms.append(_Term(w, s, variants, common, math.log(1.0 + total_docs / max(1, df)), dfs))
     if not any(t.variants for t in terms):
         return Hits()
     type_codes = None if not types else {i for i, t in enumerate(model.ENTITY_TYPES) if t.name in types}
@@ -292,6 +295,11 @@ def search(
         for v, sim in t.variants.items():
             if v in t.common:
                 continue
+            if t.dfs.get(v, 0) > OFFSETS:
+                # NOTE: one row per record, its best field, weighed by SQLite.
+                for rid, weight in cat.weighted_postings(v, FIELD_WEIGHTS):
+                    credit(rid, qi, v, sim * weight)
+                continue
             for rid, col, off in cat.postings(v):
                 credit(rid, qi, v, sim * FIELD_WEIGHTS[col])
                 if sim == 1.0:
@@ -304,6 +312,7 @@ def search(
     if any(t.common for t in terms):
         at_least = _common_terms(cat, terms, best, credit)
     if type_codes is not None:
+        cat.prime(best)
         for rid in [r for r in best if cat.types[r] not in type_codes]:
             del best[rid]
     if only is not None:
@@ -325,9 +334,11 @@ def search(
         top = heapq.nsmallest(limit, scored, key=lambda it: (-it[0], it[1]))
         cut = top[-1][0]
         head = [it for it in scored if it[0] >= cut]
+        cat.prime(rid for _, rid in head)
         head.sort(key=order)
         shown = head[:limit]
     else:
+        cat.prime(rid for _, rid in scored)
         scored.sort(key=order)
         shown = scored if limit is None else scored[:limit]
     hits = Hits()
@@ -342,29 +353,87 @@ def search(
 def _common_terms(cat: Catalog, terms: list[_Term], best: dict, credit) -> bool:
     """Credit the words found in too many records to read posting by posting.
 
-    With candidates from the other words, a common word counts for those of
-    them that hold it. Alone, it picks its records: first those holding it
-    in a key, alias or name, then any, in store order (bundled data first),
-    at most COMMON of them. True when that cut may have left records out.
+    Unless the other words found enough candidates, the records holding all
+    the common words (then all but the commonest, and so on), first those
+    holding them in a key, alias or name, are picked
+    by the index itself (FTS5 intersects the lists), at most COMMON_PICK,
+    in store order (bundled data first). Those and the best candidates of
+    the other words are then scored on the common words field by field.
+    True: the count of hits is a lower bound.
     """
-    cut = False
-    candidates = sorted(best, key=lambda r: -sum(best[r]))[:RESCORE] if best else None
-    for qi, t in enumerate(terms):
-        if not t.common:
-            continue
-        expr = " OR ".join(f'"{v}"' for v in t.common)
-        if candidates:
-            for rid in cat.match(expr, len(candidates), within=candidates):
-                credit(rid, qi, t.common[0], t.variants[t.common[0]] * FIELD_WEIGHTS[F_TEXT])
-            continue
-        names = cat.match(f"{{key alias label}} : ({expr})", COMMON)
-        for rid in names:
-            credit(rid, qi, t.common[0], t.variants[t.common[0]] * FIELD_WEIGHTS[F_LABEL])
-        if len(names) < COMMON:
-            for rid in cat.match(expr, COMMON):
-                credit(rid, qi, t.common[0], t.variants[t.common[0]] * FIELD_WEIGHTS[F_TEXT])
-        cut = True
-    return cut
+    common = [qi for qi, t in enumerate(terms) if t.common]
+    by_rarity = sorted(common, key=lambda qi: min(terms[qi].dfs.get(v, 0) for v in terms[qi].common))
+    exprs = {qi: "(" + " OR ".join(f'"{v}"' for v in terms[qi].common) + ")" for qi in common}
+    picked: dict[int, None] = {}
+    # NOTE: when the rarer words found enough candidates, those are the ones
+    # to score; otherwise (a query of common words, or a rare word matching
+    # only a few records) the common words pick records of their own.
+    for k in range(len(by_rarity), 0, -1) if len(best) < RESCORE else ():
+        expr = " AND ".join(exprs[qi] for qi in by_rarity[:k])
+        for columns in ("{key alias label} : ", ""):
+            for rid in cat.match(columns + "(" + expr + ")", COMMON_PICK - len(picked)):
+                picked.setdefault(rid)
+            if len(picked) >= COMMON_PICK:
+                break
+        if len(picked) >= RESCORE:
+            break
+    top = sorted(best, key=lambda r: -sum(best[r]))[:RESCORE] if best else []
+    for rid in dict.fromkeys([*top, *picked]):
+        rec = cat.record(rid)
+        for qi in common:
+            t = terms[qi]
+            for v in t.common:
+                weight = _field_weight(rec, v)
+                if weight:
+                    credit(rid, qi, v, t.variants[v] * weight)
+    return True
+
+
+_WEIGHT_FIELDS = (
+    (FIELD_WEIGHTS[1], ("aliases", "products", "keywords")),
+    (FIELD_WEIGHTS[2], ("title", "name", "abbreviation", "expansion")),
+    (FIELD_WEIGHTS[3], ("authors",)),
+    (FIELD_WEIGHTS[4], ("sources", "diseases", "topics", "mechanisms", "model", "vesicle", "areas", "conditions",
+                        "category", "evidence", "kind", "tags", "parent", "disease", "source")),
+    (FIELD_WEIGHTS[5], ("note", "summary", "focus", "tissue", "expansion_note", "doi_note", "user_note")),
+    (FIELD_WEIGHTS[6], ("journal", "year")),
+    (FIELD_WEIGHTS[7], ("abstract",)),
+)
+
+
+_GROUPS: dict[tuple[str, str], list[tuple[float, str]]] = {}
+
+
+def _field_weight(rec: dict, term: str) -> float:
+    """The weight of the best field of a record holding an index term (0 if none)."""
+    ident = (rec["type"], rec["key"])
+    groups = _GROUPS.get(ident)
+    if groups is None:
+        groups = _GROUPS[ident] = _field_groups(rec)
+    probes = [" " + term]
+    if len(term) >= 4:
+        probes.append(" " + term[:-1])  # a Porter stem may end otherwise (happi: happy)
+    for weight, text in groups:
+        if any(p in text for p in probes):
+            return weight
+    return 0.0
+
+
+def _field_groups(rec: dict) -> list[tuple[float, str]]:
+    """(weight, " word word ...") of a record's fields, best first, for prefix probes."""
+    out = [(FIELD_WEIGHTS[0], " " + " ".join(key_words(rec["key"])))]
+    for weight, names in _WEIGHT_FIELDS:
+        parts: list[str] = []
+        for name in names:
+            value = rec.get(name)
+            if value is None:
+                continue
+            for v in value if isinstance(value, list) else [value]:
+                parts.append(str(v).split(",")[0] if name == "authors" else str(v))
+        if parts:
+            folded = fold(" ; ".join(parts))
+            out.append((weight, " " + " ".join(words(folded) + letter_runs(folded))))
+    return out
 
 
 def _score(cat: Catalog, terms: list[_Term], reading: Reading, best: dict, places: dict, min_score: float) -> list[tuple[float, int]]:
@@ -382,6 +451,7 @@ def _score(cat: Catalog, terms: list[_Term], reading: Reading, best: dict, place
     codes = {i for i, t in enumerate(model.ENTITY_TYPES) if t in hinted}
     base.sort(key=lambda t: -t[0])
     head = []
+    cat.prime(rid for _, rid in base[:RESCORE])
     whole = reading.whole
     typo = any(t.variants.get(t.stem) is None for t in terms)
     for s, rid in base[:RESCORE]:
@@ -498,28 +568,32 @@ def _field_holding(cat: Catalog, et: model.EntityType, rec: dict, w: str) -> str
     if w in key_words(rec["key"]) or _holds(w, rec["key"]) and w in words(rec["key"]):
         return f"key: {rec['key']}"
     order = [et.label_field] + [f.name for f in et.fields if f.name != et.label_field]
-    for name in [*order, *model.ANNOTATION_FIELDS]:
-        f = et.field(name) or (model.Field(name, "list" if name == "tags" else "str") if name in model.ANNOTATION_FIELDS else None)
-        value = rec.get(name)
-        if f is None or value is None:
-            continue
-        values = value if isinstance(value, list) else [value]
-        for v in values:
-            if not isinstance(v, str):
-                v = str(v)
+    # The user's tags and note count too (they are not schema fields).
+    fields = [(et.field(name), name) for name in [*order, *model.ANNOTATION_FIELDS] if rec.get(name) is not None]
+    # NOTE: the record's own text first; the names of what it links to (a
+    # look-up each) only when the word is in none of its fields.
+    for f, name in fields:
+        value = rec[name]
+        for v in value if isinstance(value, list) else [value]:
+            v = str(v)
             if name == "authors":
                 v = v.split(",")[0]
             if _holds(w, v):
                 return f"{name}: {_clip(v, w)}"
-            if f.link:
-                rid = cat.lookup(v, f.link)
-                if rid is not None:
-                    linked = cat.record(rid)
-                    texts = [linked.get("name") or linked.get("title") or ""]
-                    texts += list(linked.get("aliases") or ()) + [linked.get("abbreviation") or ""]
-                    for t in texts:
-                        if _holds(w, t):
-                            return f"{name}: {v} ({_clip(t, w)})" if fold(t) != fold(v) else f"{name}: {v}"
+    for f, name in fields:
+        if f is None or not f.link:
+            continue
+        value = rec[name]
+        for v in value if isinstance(value, list) else [value]:
+            rid = cat.lookup(str(v), f.link)
+            if rid is None:
+                continue
+            linked = cat.record(rid)
+            texts = [linked.get("name") or linked.get("title") or ""]
+            texts += list(linked.get("aliases") or ()) + [linked.get("abbreviation") or ""]
+            for t in texts:
+                if _holds(w, t):
+                    return f"{name}: {v} ({_clip(t, w)})" if fold(t) != fold(str(v)) else f"{name}: {v}"
     return None
 
 

@@ -16,9 +16,9 @@ _GREEK = {
 # NOTE: any script's letters and digits make words (幹細胞 is one), as in
 # the store's tokenizer; underscores do not.
 _WORD = re.compile(r"[^\W_]+")
-# Letter runs touching a digit; possessive and anchored so a long word costs
-# one pass (a backtracking pattern made indexing a million studies crawl).
-_RUNS_BY_DIGITS = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,}+(?=[0-9])|(?<=[0-9])[A-Za-z]{2,}+")
+# Letter runs touching a digit; anchored at the start of a run, so a word
+# is tried once (a pattern free to start anywhere made indexing crawl).
+_RUNS_BY_DIGITS = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,}(?=[0-9])|(?<=[0-9])[A-Za-z]{2,}")
 _KEY_SPLIT = re.compile(r"[a-z]+|[0-9]+")
 
 

@@ -399,3 +399,35 @@ def test_cite_dash_still_reads_keys_from_a_pipe(tmp_path):
     p = shell("printf '\\xef\\xbb\\xbfBruno2009\\nKalluri2020\\n' | EXO cite - --style intext", base_env(cache=tmp_path / "cache"))
     assert p.returncode == 0, p.stderr
     assert p.stdout.decode().splitlines() == ["(Bruno et al., 2009; Kalluri and LeBleu, 2020)"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_term_or_hangup_during_a_first_run_leaves_no_temporary_file(tmp_path, huge_data, sig):
+    """A terminal closed or a job killed while the store is built: exit 128+N,
+    no traceback, and no half-written file or temporary left in the cache."""
+    cache = tmp_path / "cache"
+    env = base_env(cache=cache, data_path=huge_data)
+    p = subprocess.Popen([*EXO, "search", "x", "-o", "keys"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (cache.is_dir() and any(n.endswith(".tmp") for n in cache_files(cache))):
+        time.sleep(0.05)
+    assert p.poll() is None, "the first run ended before the store was being written"
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 128 + sig, (p.returncode, err)
+    assert b"Traceback" not in err, err
+    assert cache_files(cache) == [], cache_files(cache)
+
+
+def test_a_temporary_file_left_by_a_killed_build_is_removed(tmp_path):
+    """SIGKILL cannot be caught: the next build removes what the dead one left."""
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = cache / f".exo-0123456789abcdef.sqlite3.{dead.pid}.00000000.tmp"
+    stale.write_bytes(b"half a store")
+    r = run(["search", "gvhd", "-o", "keys"], base_env(cache=cache))
+    assert r.returncode == 0, r.stderr
+    assert not stale.exists()
+    assert_only_complete_caches(cache)
