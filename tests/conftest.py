@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
-    """Every test gets its own cache folder and no user data path."""
+    """Every test gets its own cache folder, its own (empty) library and no user data path."""
     monkeypatch.setenv("EXO_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("EXO_LIBRARY", str(tmp_path_factory.mktemp("library") / "library"))
     monkeypatch.delenv("EXO_DATA_PATH", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
 

@@ -7,8 +7,12 @@ import subprocess
 import sys
 
 
+# What only `exo import`, `exo tag` and `exo note` need.
+IMPORT_LAYER = ("exocli.importer", "exocli.annotations", "exocli.files", "bibtexparser", "rispy", "tomli_w", "pylatexenc")
+
 PROBE = """
 import sys
+IMPORT_LAYER = {layer!r}
 sys.argv = ["exo", *{args!r}]
 import exocli.cli
 from exocli.cli import main
@@ -17,17 +21,17 @@ try:
     main()
 except SystemExit:
     pass
-heavy = sorted(m for m in ("rich", "rapidfuzz", "exocli.cite", "citeproc", "tomllib", "pydantic") if m in sys.modules)
+heavy = sorted(m for m in ("rich", "rapidfuzz", "exocli.cite", "citeproc", "tomllib", "pydantic", *IMPORT_LAYER) if m in sys.modules)
 sys.stderr.write("\\nMODULES=" + ",".join(heavy) + "\\n")
 """
 
 
-def loaded(*args: str, tmp_path) -> set[str]:
-    env = {**os.environ, "EXO_CACHE_DIR": str(tmp_path / "cache")}
+def loaded(*args: str, tmp_path, library: str | None = None) -> set[str]:
+    env = {**os.environ, "EXO_CACHE_DIR": str(tmp_path / "cache"), "EXO_LIBRARY": library or str(tmp_path / "library")}
     env.pop("EXO_DATA_PATH", None)
     # Warm the cache first, so the measured run is the everyday one.
     subprocess.run([sys.executable, "-m", "exocli", "search", "gvhd", "--json"], env=env, capture_output=True, check=True)
-    r = subprocess.run([sys.executable, "-c", PROBE.format(args=list(args))], env=env, capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-c", PROBE.format(args=list(args), layer=IMPORT_LAYER)], env=env, capture_output=True, text=True)
     line = [x for x in r.stderr.splitlines() if x.startswith("MODULES=")]
     assert line, r.stderr
     return set(filter(None, line[-1][len("MODULES="):].split(",")))
@@ -63,3 +67,18 @@ def test_no_pydantic_anywhere(tmp_path):
     major, minor = (int(x) for x in version("typer").split(".")[:2])
     assert (major, minor) < (0, 26), version("typer")
     assert "pydantic" not in loaded("search", "gvhd", tmp_path=tmp_path)
+
+
+def test_the_search_path_never_imports_the_import_layer(tmp_path):
+    for args in (["search", "gvhd", "--json"], ["studies", "--disease", "gvhd", "--json"], ["show", "Bruno2009", "--json"]):
+        mods = loaded(*args, tmp_path=tmp_path)
+        assert not mods & set(IMPORT_LAYER), (args, mods)
+
+
+def test_tags_and_notes_are_read_without_the_import_layer(tmp_path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "annotations.toml").write_text('[Bruno2009]\ntags = ["kidney"]\n', encoding="utf-8")
+    mods = loaded("search", "kidney", "--json", tmp_path=tmp_path, library=str(lib))
+    assert not mods & (set(IMPORT_LAYER) - {"exocli.annotations"}), mods
+    assert "exocli.annotations" in mods  # the file is read, so the test can fail

@@ -7,6 +7,10 @@ package imports nothing heavy; each command pulls in only what it uses.
 
 from __future__ import annotations
 
+# NOTE: the future import binds the name `annotations` in this package, which
+# would hide the `exocli.annotations` module from `from . import annotations`.
+del annotations
+
 from .version import DATA_RELEASE, REVIEW_DOI, REVIEW_KEY, __version__
 
 __all__ = ["__version__", "DATA_RELEASE", "REVIEW_DOI", "REVIEW_KEY", "load"]

@@ -9,6 +9,11 @@ over a million studies decodes just its hits.
 
 `load` names the data folders (`loader.folders`), opens the current store
 (building it when a data file changed) and returns the catalog.
+
+The user's tags and notes (annotations.toml in the library folder) are not
+in the store: they are read when the catalog is opened and merged into the
+records they name (`record` adds ``tags`` and ``user_note``), so changing
+one tag never re-indexes anything.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Callable, Iterable, Iterator
 
 from . import model
 from .errors import NotFound
-from .loader import bundled_data_dir, data_dirs, folders, validate  # noqa: F401 - the public names
+from .loader import bundled_data_dir, data_dirs, folders, library_dir, validate  # noqa: F401 - the public names
 from .model import ENTITY_TYPES
 from .store import COLUMN_CODE, TYPE_CODES, Damaged
 
@@ -78,6 +83,8 @@ class Catalog:
         self.types = _Column(self, "type")
         self._decoded: dict[int, dict] = {}
         self._tok: sqlite3.Connection | None = None
+        self.annotations: dict[int, dict] = {}  # record id -> {"tags": [...], "user_note": "..."}
+        self.unmatched: list[str] = []  # annotated keys that name no loaded record
 
     # -- plumbing -----------------------------------------------------------
 
@@ -109,6 +116,9 @@ class Catalog:
                 rec = {"type": ENTITY_TYPES[row[0]].name, "key": row[1], **body}
             except (ValueError, IndexError, TypeError) as e:
                 raise Damaged(f"record {rid}: {e}") from None
+            ann = self.annotations.get(rid)
+            if ann:
+                rec.update({k: list(v) if isinstance(v, list) else v for k, v in ann.items()})
             self._decoded[rid] = rec
         return rec
 
@@ -122,6 +132,17 @@ class Catalog:
 
     def records(self, type_name: str | None = None) -> list[dict]:
         return [self.record(i) for i in self.ids(type_name)]
+
+    def stream(self, type_names: Iterable[str]) -> Iterator[dict]:
+        """Every record of these types, decoded one at a time and not kept
+        (for a pass over a million studies, such as `exo import`'s duplicate check)."""
+        codes = [TYPE_CODES[t] for t in type_names]
+        q = f"SELECT type, key, body FROM records WHERE type IN ({','.join('?' * len(codes))}) ORDER BY rid"
+        try:
+            for t, key, body in self.conn.execute(q, tuple(codes)):
+                yield {"type": ENTITY_TYPES[t].name, "key": key, **json.loads(body)}
+        except (sqlite3.DatabaseError, ValueError) as e:
+            raise Damaged(str(e)) from None
 
     def count(self, type_name: str) -> int:
         return self._counts.get(type_name, 0)
@@ -270,6 +291,50 @@ class Catalog:
                         out.setdefault("children" if f.name == "parent" else et.plural, []).extend(ids)
         return out
 
+    # -- the user's tags and notes ---------------------------------------------
+
+    def annotate(self, data: dict[str, dict]) -> None:
+        """Merge annotations (``{key: {"tags": [...], "user_note": "..."}}``) into the records.
+
+        A key may be ``type:key`` (``term:gvhd``). Keys naming no record
+        loaded now (one of a --data folder, say) are kept in the file and
+        listed in ``unmatched`` (`exo tags` names them).
+        """
+        unknown = self.unmatched
+        for key, ann in data.items():
+            rid = self.lookup(key)
+            if rid is None:
+                unknown.append(key)
+                continue
+            merged = self.annotations.setdefault(rid, {})
+            if ann.get("tags"):
+                merged["tags"] = list(dict.fromkeys([*merged.get("tags", []), *ann["tags"]]))
+            if ann.get("user_note"):
+                merged["user_note"] = ann["user_note"]
+            self._decoded.pop(rid, None)
+
+    def annotation_key(self, rid: int) -> str:
+        """The key annotations.toml files a record under: its key, or
+        ``type:key`` when the bare key names a record of another type first."""
+        key = self.keys[rid]
+        return key if self.lookup(key) == rid else f"{self.type_of(rid)}:{key}"
+
+    def tag_counts(self) -> dict[str, list[int]]:
+        """Every tag (in its first spelling) with the ids of the records carrying it (any letter case)."""
+        out: dict[str, list[int]] = {}
+        spelled: dict[str, str] = {}
+        for rid in sorted(self.annotations):
+            for t in self.annotations[rid].get("tags", ()):
+                name = spelled.setdefault(t.casefold(), t)
+                if rid not in out.setdefault(name, []):
+                    out[name].append(rid)
+        return out
+
+    def with_tags(self, tags: Iterable[str]) -> set[int]:
+        """Ids of the records carrying any of ``tags``, in any letter case."""
+        wanted = {t.casefold() for t in tags}
+        return {rid for rid, ann in self.annotations.items() if wanted & {t.casefold() for t in ann.get("tags", ())}}
+
     # -- the word index (for search) -------------------------------------------
 
     def tokenize(self, text: str) -> list[str]:
@@ -364,12 +429,37 @@ def load(
         try:
             cat = Catalog(conn, warnings)
             _OPEN.append(conn)
+            _annotate(cat, env)
             return cat
         except Damaged:
             store.discard(conn)  # NOTE: rebuilt on the next attempt
             if attempt:
                 raise
     raise AssertionError("unreachable")
+
+
+def _annotate(cat: Catalog, env: dict | None) -> None:
+    """Merge the library's annotations.toml, if there is one; a broken file is a warning."""
+    lib = library_dir(env)
+    if lib is None:
+        return
+    path = lib / model.ANNOTATIONS_FILE
+    try:
+        if not path.is_file():
+            return
+    except OSError:
+        return
+    from . import annotations  # noqa: PLC0415 - only when the file exists
+    from .errors import DataError  # noqa: PLC0415
+
+    try:
+        data = annotations.load(lib)
+    except DataError as e:
+        first = str(e.problems[0]) if e.problems else str(path)
+        more = f" (and {len(e.problems) - 1} more)" if len(e.problems) > 1 else ""
+        cat.warnings.append(f"{first}{more}; your tags and notes are left out until the file is fixed")
+        return
+    cat.annotate(data)
 
 
 def stderr_is_terminal() -> bool:

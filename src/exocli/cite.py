@@ -599,6 +599,19 @@ _STYLES: dict[Style, Callable[[dict], str]] = {
 }
 
 
+def keyword_list(keywords: list[str]) -> str:
+    """Keywords as one text: comma-separated, or by semicolons when one holds a comma."""
+    return ("; " if any("," in k for k in keywords) else ", ").join(keywords)
+
+
+def _keywords(rec: dict) -> list[str]:
+    """A study's own keywords (as imported), then the user's tags, each once in any letter case."""
+    out: dict[str, str] = {}
+    for k in [*(rec.get("keywords") or ()), *(rec.get("tags") or ())]:
+        out.setdefault(k.casefold(), k)
+    return list(out.values())
+
+
 def _notes(rec: dict) -> list[str]:
     """Facts a machine format should carry as notes: a truncated author list, a corrected DOI."""
     notes = []
@@ -817,8 +830,11 @@ def format_bibtex(records: list[dict], latex: bool = True) -> str:
     Every value is escaped so that no data can end its field or add one: a
     value's braces always pair up, and line breaks become spaces. The DOI is
     written verbatim (biblatex and the doi package read it so), braces,
-    backslashes and spaces percent-encoded; a truncated author list ends in
-    "and others". Keys are unique after escaping (`bibtex_keys`).
+    backslashes and spaces percent-encoded, and so is a URL; a truncated
+    author list ends in "and others". An imported study's PMID, URL,
+    abstract and keywords are carried, the user's tags join the keywords
+    and the user's note is the ``annote``. Keys are unique after escaping
+    (`bibtex_keys`).
     """
     entries = []
     keys = bibtex_keys([rec["key"] for rec in records])
@@ -845,9 +861,20 @@ def format_bibtex(records: list[dict], latex: bool = True) -> str:
             fields.append(("pages", _bib_text(pages, latex)))
         if rec.get("doi"):
             fields.append(("doi", _bibtex_doi(_one_line(rec["doi"]))))
+        if rec.get("pmid"):
+            fields.append(("pmid", _bib_text(str(rec["pmid"]), latex)))
+        if rec.get("url"):
+            fields.append(("url", _bibtex_doi(_one_line(rec["url"]))))  # verbatim, as biblatex reads it
+        if rec.get("abstract"):
+            fields.append(("abstract", _bib_text(rec["abstract"], latex)))
+        keywords = _keywords(rec)
+        if keywords:
+            fields.append(("keywords", _bib_text(keyword_list(keywords), latex)))
         notes = _notes(rec)
         if notes:
             fields.append(("note", _bib_text(" ".join(notes), latex)))
+        if rec.get("user_note"):
+            fields.append(("annote", _bib_text(rec["user_note"], latex)))
         width = max(len(n) for n, _ in fields)
         body = ",\n".join(f"  {n.ljust(width)} = {{{v}}}" for n, v in fields)
         entries.append(f"@article{{{key},\n{body},\n}}\n")
@@ -866,7 +893,8 @@ def format_ris(records: list[dict]) -> str:
     """RIS records (TY  - JOUR ... ER  - ), separated by blank lines.
 
     Only the authors the review printed are written; a truncated list gets a
-    note (N1) saying so.
+    note (N1) saying so. Keywords and the user's tags are KW lines, the
+    user's note another N1.
     """
     out = []
     for rec in records:
@@ -889,7 +917,16 @@ def format_ris(records: list[dict]) -> str:
                 lines.append(("EP", last))
         if rec.get("doi"):
             lines.append(("DO", rec["doi"]))
+        if rec.get("pmid"):
+            lines.append(("AN", f"PMID:{rec['pmid']}"))
+        if rec.get("url"):
+            lines.append(("UR", rec["url"]))
+        if rec.get("abstract"):
+            lines.append(("AB", rec["abstract"]))
+        lines += [("KW", k) for k in _keywords(rec)]
         lines += [("N1", n) for n in _notes(rec)]
+        if rec.get("user_note"):
+            lines.append(("N1", rec["user_note"]))
         lines.append(("ER", ""))
         out.append("".join(f"{tag}  - {_one_line(value)}".rstrip() + "\n" for tag, value in lines))
     return "\n".join(out)
@@ -927,9 +964,20 @@ def csl_items(records: list[dict]) -> list[dict]:
             item["page"] = f"{first}-{last}" if dash else first
         if rec.get("doi"):
             item["DOI"] = rec["doi"]
-        notes = _notes(rec)
+        if rec.get("pmid"):
+            item["PMID"] = str(rec["pmid"])
+        if rec.get("url"):
+            item["URL"] = rec["url"]
+        if rec.get("abstract"):
+            item["abstract"] = rec["abstract"]
+        keywords = _keywords(rec)
+        if keywords:
+            item["keyword"] = keyword_list(keywords)  # CSL's keyword is one string
+        notes = " ".join(_notes(rec))
+        if rec.get("user_note"):
+            notes = (notes + "\n" if notes else "") + rec["user_note"]
         if notes:
-            item["note"] = " ".join(notes)
+            item["note"] = notes
         items.append(item)
     return items
 

@@ -92,6 +92,10 @@ DataOpt = Annotated[
 ]
 LimitOpt = Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Show at most N results.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Do not explain how filter values were read.")]
+TagOpt = Annotated[
+    Optional[List[str]],
+    typer.Option("--tag", help="Only records carrying this tag of yours (repeatable: any of them); `exo tags` lists them."),
+]
 
 
 def _complete_keys(incomplete: str) -> list[str]:
@@ -368,6 +372,7 @@ def search(
         typer.Option("--type", "-t", help="Only these types: study, disease, source, company, term, topic (repeatable)."),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most N hits.")] = 20,
+    tag: TagOpt = None,
     format_: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -398,7 +403,12 @@ def search(
     if not text.strip():
         raise UsageError("empty query", "give a word to look for, e.g. `exo search gvhd`")
     cat = _load(data)
-    hits = run(cat, text, types, limit)
+    only = None
+    if tag:
+        from .query import with_tags  # noqa: PLC0415
+
+        only = with_tags(cat, tag)
+    hits = run(cat, text, types, limit, only=only)
     objs = hit_objects(cat, hits)
     if not objs:
         _require(objs, f"match for {quoted(text)}; try fewer or other words", out, asked, hit=True)
@@ -422,6 +432,8 @@ def studies(
     year: Annotated[Optional[List[str]], typer.Option("--year", "-y", help="A year (2018) or range (2017..2019, 2017.., ..2019).")] = None,
     sort: Annotated[Optional[str], typer.Option("--sort", help="key, year, title, journal or first-author (default: the review's order; relevance with free text).")] = None,
     reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
+    tag: TagOpt = None,
+    curated: Annotated[bool, typer.Option("--curated", help="Leave out annotations `exo import` suggested: filters ignore them, output drops them.")] = False,
     limit: LimitOpt = None,
     format_: FormatOpt = None,
     json_: JsonOpt = False,
@@ -447,33 +459,36 @@ def studies(
     out.fields(["study"])
     cat = _load(data)
     flt = StudyFilter(
-        disease or [], source or [], topic or [], mechanism or [], evidence or [], kind or [], year or [], category or []
+        disease or [], source or [], topic or [], mechanism or [], evidence or [], kind or [], year or [], category or [],
+        tags=tag or [], curated=curated,
     )
     ids, notes = study_listing(cat, flt, " ".join(text or []), sort, reverse, limit)
     _explain(notes, quiet)
-    _emit_records(out, cat, ids, "study")
+    _emit_records(out, cat, ids, "study", curated=curated)
 
 
-def _emit_records(out: Output, cat, ids: list[int], type_name: str) -> None:
+def _emit_records(out: Output, cat, ids: list[int], type_name: str, curated: bool = False) -> None:
     from . import model  # noqa: PLC0415
-    from .render import object_for  # noqa: PLC0415
+    from .render import curated_object, object_for  # noqa: PLC0415
 
     if out.format.value == "keys" and not out.fields_spec:
         # NOTE: keys come from the index; no record is decoded.
         objs = [{"type": type_name, "key": k} for k in cat.key_list(ids)]
     else:
         objs = [object_for(cat.record(i)) for i in ids]
+        if curated:
+            objs = [curated_object(o) for o in objs]
     _require(objs, f"{model.BY_NAME[type_name].plural} match", out, [type_name])
     out.emit(objs, [type_name])
 
 
-def _listing(type_name: str, text, format_, json_, fields, no_color, data, quiet=False, filters=None, flags=None):
+def _listing(type_name: str, text, format_, json_, fields, no_color, data, quiet=False, filters=None, flags=None, tags=None):
     from .query import listing  # noqa: PLC0415
 
     out = Output(format_, json_, fields, no_color)
     out.fields([type_name])
     cat = _load(data)
-    ids, notes = listing(cat, type_name, " ".join(text or []), filters, flags)
+    ids, notes = listing(cat, type_name, " ".join(text or []), filters, flags, tags)
     _explain(notes, quiet)
     _emit_records(out, cat, ids, type_name)
 
@@ -483,6 +498,7 @@ def _listing(type_name: str, text, format_, json_, fields, no_color, data, quiet
 def diseases(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
     category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Body system: immune, nervous, cardiovascular, cancer, ...")] = None,
+    tag: TagOpt = None,
     format_: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -498,7 +514,7 @@ def diseases(
       exo diseases --category cancer
       exo diseases --fields key,name,aliases -o csv
     """
-    _listing("disease", text, format_, json_, fields, no_color, data, quiet, filters={"category": category})
+    _listing("disease", text, format_, json_, fields, no_color, data, quiet, filters={"category": category}, tags=tag)
 
 
 @app.command()
@@ -506,6 +522,7 @@ def diseases(
 def sources(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
     msc: Annotated[Optional[bool], typer.Option("--msc/--non-msc", help="Only MSC sources, or only the others.")] = None,
+    tag: TagOpt = None,
     format_: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -520,7 +537,7 @@ def sources(
       exo sources --msc
       exo sources gingiva
     """
-    _listing("source", text, format_, json_, fields, no_color, data, flags={"msc": msc})
+    _listing("source", text, format_, json_, fields, no_color, data, flags={"msc": msc}, tags=tag)
 
 
 @app.command()
@@ -530,6 +547,7 @@ def companies(
     area: Annotated[Optional[List[str]], typer.Option("--area", "-a", help="diagnostics, therapeutics, drug-delivery, regenerative, cosmetics, manufacturing, research-tools.")] = None,
     disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Companies naming this disease, a narrower one, or a condition of Table 1 (epilepsy).")] = None,
     category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Companies naming a disease of this body system (cancer, nervous, ...).")] = None,
+    tag: TagOpt = None,
     format_: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -548,7 +566,7 @@ def companies(
     """
     _listing(
         "company", text, format_, json_, fields, no_color, data, quiet,
-        filters={"area": area, "disease": disease, "category": category},
+        filters={"area": area, "disease": disease, "category": category}, tags=tag,
     )
 
 
@@ -557,6 +575,7 @@ def companies(
 def terms(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match (an abbreviation or words).")] = None,
     glossary: Annotated[bool, typer.Option("--glossary", help="Only the review's printed glossary.")] = False,
+    tag: TagOpt = None,
     format_: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -571,13 +590,14 @@ def terms(
       exo terms --glossary
       exo terms GMP
     """
-    _listing("term", text, format_, json_, fields, no_color, data, flags={"glossary": True if glossary else None})
+    _listing("term", text, format_, json_, fields, no_color, data, flags={"glossary": True if glossary else None}, tags=tag)
 
 
 @app.command()
 @handled
 def topics(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
+    tag: TagOpt = None,
     format_: FormatOpt = None,
     json_: JsonOpt = False,
     fields: FieldsOpt = None,
@@ -591,7 +611,7 @@ def topics(
       exo topics
       exo studies --topic immunoregulation
     """
-    _listing("topic", text, format_, json_, fields, no_color, data)
+    _listing("topic", text, format_, json_, fields, no_color, data, tags=tag)
 
 
 @app.command()
@@ -689,25 +709,30 @@ def cite(
 STDIN_LIMIT = 16_000_000  # bytes: a million keys, and /dev/zero is refused at once
 
 
-def _read_stdin() -> str:
-    """The keys piped to `exo cite -`: at most STDIN_LIMIT bytes of UTF-8."""
-    hint = "pipe keys in, e.g. `exo studies --disease gvhd -o keys | exo cite -`"
+def _stdin_bytes(limit: int, what: str, purpose: str, hint: str) -> bytes:
+    """Standard input, at most ``limit`` bytes; a UsageError naming ``what`` otherwise."""
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None:
-        raise UsageError("cannot read keys from standard input: it is closed", hint)
+        raise UsageError(f"cannot read {what} from standard input: it is closed", hint)
     chunks, size = [], 0
     try:
-        while size <= STDIN_LIMIT:
-            chunk = stream.read(min(1 << 20, STDIN_LIMIT + 1 - size))
+        while size <= limit:
+            chunk = stream.read(min(1 << 20, limit + 1 - size))
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
     except OSError as e:
-        raise UsageError(f"cannot read keys from standard input: {e.strerror or e}", hint) from None
-    if size > STDIN_LIMIT:
-        raise UsageError(f"standard input holds more than {STDIN_LIMIT // 1_000_000} MB; exo cite - reads keys", hint)
-    raw = b"".join(chunks)
+        raise UsageError(f"cannot read {what} from standard input: {e.strerror or e}", hint) from None
+    if size > limit:
+        raise UsageError(f"standard input holds more than {limit // 1_000_000:,} MB; {purpose}", hint)
+    return b"".join(chunks)
+
+
+def _read_stdin() -> str:
+    """The keys piped to `exo cite -`: at most STDIN_LIMIT bytes of UTF-8."""
+    hint = "pipe keys in, e.g. `exo studies --disease gvhd -o keys | exo cite -`"
+    raw = _stdin_bytes(STDIN_LIMIT, "keys", "exo cite - reads keys", hint)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -768,6 +793,341 @@ def stats(
     out = Output(format_, json_, None, no_color)
     cat = _load(data)
     render_stats(compute(cat), out.format, sys.stdout, color=out.color)
+
+
+# -- your own library -------------------------------------------------------------
+
+
+def _record_for(cat, key: str) -> int:
+    """The id of the record a key names (exit 1 with the closest keys if none)."""
+    if not key.strip():
+        raise UsageError("empty key", "give a key such as Bruno2009 or gvhd; `exo search WORDS` finds one")
+    rid = cat.find(key)
+    if rid is None:
+        raise NotFound("key", key, cat.suggest_keys(key))
+    return rid
+
+
+def _say_tags(key: str, tags: list[str]) -> None:
+    from .text import one_line  # noqa: PLC0415
+
+    _err(f"exo: {one_line(key)}: " + (f"tags {one_line(', '.join(tags))}" if tags else "no tags"))
+
+
+@app.command()
+@handled
+def tag(
+    key: Annotated[str, typer.Argument(help="Any key, in any letter case (type:key picks a type).", autocompletion=_complete_keys)],
+    tags: Annotated[List[str], typer.Argument(help="Tags to add, such as kidney or to-read.")],
+    data: DataOpt = None,
+) -> None:
+    """Tag any record (bundled ones too); tags live in annotations.toml in your library.
+
+    \b
+    Examples:
+      exo tag Bruno2009 kidney to-read
+      exo studies --tag to-read
+    """
+    from . import annotations  # noqa: PLC0415
+
+    cat = _load(data)
+    rid = _record_for(cat, key)
+    after = annotations.tag(cat.annotation_key(rid), tags)
+    _say_tags(cat.keys[rid], after)
+
+
+@app.command()
+@handled
+def untag(
+    key: Annotated[str, typer.Argument(help="The record's key.", autocompletion=_complete_keys)],
+    tags: Annotated[List[str], typer.Argument(help="Tags to remove.")],
+    data: DataOpt = None,
+) -> None:
+    """Remove tags from a record.
+
+    \b
+    Examples:
+      exo untag Bruno2009 to-read
+    """
+    from . import annotations  # noqa: PLC0415
+
+    cat = _load(data)
+    rid = _record_for(cat, key)
+    has = cat.record(rid).get("tags") or []
+    missing = [t for t in tags if t.strip().casefold() not in {h.casefold() for h in has}]
+    if missing:
+        err = NotFound(f"tag of {cat.keys[rid]}", missing[0], has)
+        if not has:
+            err.hint = f"{cat.keys[rid]} has no tags"
+        raise err
+    after = annotations.untag(cat.annotation_key(rid), tags)
+    _say_tags(cat.keys[rid], after)
+
+
+@app.command()
+@handled
+def note(
+    key: Annotated[str, typer.Argument(help="The record's key.", autocompletion=_complete_keys)],
+    text: Annotated[Optional[List[str]], typer.Argument(help="The note ('-' reads it from stdin); none shows the note.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the note.")] = False,
+    data: DataOpt = None,
+) -> None:
+    """Write a note of your own on any record (it replaces the one it had).
+
+    \b
+    Examples:
+      exo note Bruno2009 "Compare with the AKI studies of 2018."
+      exo note Bruno2009 - < notes.txt
+      exo note Bruno2009            (shows it)
+      exo note Bruno2009 --clear
+    """
+    from . import annotations  # noqa: PLC0415
+
+    cat = _load(data)
+    rid = _record_for(cat, key)
+    shown = cat.keys[rid]
+    if clear:
+        if text:
+            raise UsageError("--clear takes no text", f"use `exo note {shown} --clear` alone")
+        had = annotations.clear_note(cat.annotation_key(rid))
+        _err(f"exo: {shown}: note removed" if had else f"exo: {shown} had no note")
+        return
+    if not text:
+        current = cat.record(rid).get("user_note")
+        if not current:
+            _err(f"exo: {shown} has no note; `exo note {shown} TEXT` writes one")
+            raise typer.Exit(EXIT_NOT_FOUND)
+        sys.stdout.write(current + "\n")
+        return
+    if text == ["-"]:
+        raw = _stdin_bytes(STDIN_LIMIT, "the note", "a note must be shorter", f"pipe the note in: `exo note {shown} - < note.txt`")
+        try:
+            body = raw.decode("utf-8").lstrip("\ufeff")
+        except UnicodeDecodeError as e:
+            raise UsageError(f"standard input is not UTF-8 text (byte {e.start})", "save the note as UTF-8") from None
+    else:
+        body = " ".join(text)
+    annotations.set_note(cat.annotation_key(rid), body)
+    _err(f"exo: {shown}: note saved")
+
+
+@app.command("tags")
+@handled
+def tags_(
+    format_: FormatOpt = None,
+    json_: JsonOpt = False,
+    fields: FieldsOpt = None,
+    no_color: NoColorOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """List your tags, most used first, with the records carrying each.
+
+    \b
+    Examples:
+      exo tags
+      exo tags --json
+    """
+    out = Output(format_, json_, fields, no_color)
+    out.fields(["tag"])
+    cat = _load(data)
+    counts = cat.tag_counts()
+    order = sorted(counts, key=lambda t: (-len(counts[t]), t.casefold()))
+    objs = [{"type": "tag", "key": t, "count": len(counts[t]), "records": cat.key_list(counts[t])} for t in order]
+    if cat.unmatched:
+        from .text import one_line  # noqa: PLC0415
+
+        n = len(cat.unmatched)
+        shown = ", ".join(cat.unmatched[:5]) + (f" and {n - 5} more" if n > 5 else "")
+        _err(f"exo: note: annotations.toml names {n} record{'s' if n != 1 else ''} not loaded now ({one_line(shown)}); "
+             "their tags are kept, not counted")
+    if not objs:
+        _require(objs, "tags yet; `exo tag KEY TAG` adds one", out, ["tag"])
+    out.emit(objs, ["tag"])
+
+
+@app.command("open")
+@handled
+def open_(
+    key: Annotated[str, typer.Argument(help="A study's key.", autocompletion=_complete_keys)],
+    print_: Annotated[bool, typer.Option("--print", help="Print the link instead of opening it.")] = False,
+    data: DataOpt = None,
+) -> None:
+    """Open a study's DOI link in your web browser (the one $BROWSER names, if set).
+
+    \b
+    Examples:
+      exo open Bruno2009
+      exo open Bruno2009 --print
+    """
+    from .views import link_of  # noqa: PLC0415
+
+    cat = _load(data)
+    rid = _record_for(cat, key)
+    rec = cat.record(rid)
+    url = link_of(rec)
+    if url is None:
+        what = "study" if rec["type"] == "study" else rec["type"]
+        _err(f"exo: {rec['key']} has no DOI to open" + ("" if rec["type"] in ("study", "review") else f" (it is a {what}; studies have DOIs)"))
+        raise typer.Exit(EXIT_NOT_FOUND)
+    if print_:
+        sys.stdout.write(url + "\n")
+        return
+    import webbrowser  # noqa: PLC0415
+
+    if not webbrowser.open(url):
+        sys.stdout.write(url + "\n")
+        raise UsageError("no web browser could be started", "set BROWSER to one, or use --print")
+
+
+@app.command("import")
+@handled
+def import_(
+    files: Annotated[List[str], typer.Argument(help="BibTeX, RIS, CSL-JSON or PubMed/MEDLINE files; '-' reads stdin.")],
+    into: Annotated[Optional[Path], typer.Option("--into", help="The folder whose studies.toml gets the new studies (default: your library).", metavar="DIR")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the TOML that would be added; write nothing.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Write nothing if any entry is bad.")] = False,
+    data: DataOpt = None,
+) -> None:
+    """Import references from Zotero, JabRef, Mendeley, EndNote, Web of Science or PubMed.
+
+    The format comes from the content. Studies already loaded (same DOI,
+    PMID, or title, year and first author) are skipped; the rest get keys
+    by exo's rule and suggested diseases, sources, mechanisms and evidence.
+
+    \b
+    Examples:
+      exo import refs.bib
+      exo import pubmed-export.nbib --dry-run
+      exo cite Bruno2009 --format ris | exo import -
+    Exit status: 0 imported, 1 nothing new to import, 2 a bad file or entry.
+    """
+    from . import importer  # noqa: PLC0415
+    from .loader import library_dir  # noqa: PLC0415
+
+    folder = into if into is not None else library_dir()
+    if folder is None:
+        raise UsageError("no library folder: HOME is not set", "set EXO_LIBRARY, or give --into DIR")
+    if "-" in files and files.count("-") > 1:
+        raise UsageError("'-' given twice", "standard input can be read once")
+    batches = []
+    for name in files:
+        _err_progress(f"exo: reading {name}")
+        if name == "-":
+            raw = _stdin_bytes(1 << 31, "references", "save them to a file and import that", "pipe a file in: `exo import - < refs.bib`")
+            text, problem = importer.decode(raw, "<stdin>")
+            del raw
+            if text is None:
+                batch = importer.Batch("<stdin>", None)
+                batch.problems.append(problem)
+            else:
+                batch = importer.read_text(text, "<stdin>")
+        else:
+            batch = importer.read_path(name)
+        batches.append(batch)
+    _err_progress("")
+    from .loader import folders  # noqa: PLC0415
+
+    extra = list(data or [])
+    lib = library_dir()
+    read = [f.path for f in folders(extra)] + ([lib] if lib is not None else [])
+    if not dry_run and not any(_same_path(p, Path(folder)) for p in read):
+        _err(f"exo: note: exo does not read {folder}; add it to EXO_DATA_PATH or pass --data {folder} to see these studies")
+    if _is_dir(Path(folder)):
+        extra.append(Path(folder))  # its studies count for keys and duplicates, even if exo does not read it
+    cat = _load(extra)
+    outcome = importer.run(cat, batches, folder, dry_run=dry_run, strict=strict, progress=_import_progress())
+    _err_progress("")
+    if dry_run and outcome.text:
+        sys.stdout.write(outcome.text)
+        sys.stdout.flush()
+    _import_summary(outcome, dry_run, strict)
+    if outcome.problems:
+        raise typer.Exit(EXIT_USAGE)
+    if not outcome.studies:
+        raise typer.Exit(EXIT_NOT_FOUND)
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return a == b
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, RuntimeError):
+        return False
+
+
+def _import_progress():
+    """A percentage on stderr while a big import is annotated (on a terminal only)."""
+    from .store import stderr_is_terminal  # noqa: PLC0415
+
+    if not stderr_is_terminal():
+        return None
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if total < 2000:
+            return
+        share = 100 * done // max(1, total)
+        width = 20
+        bar = "#" * (share * width // 100) + "-" * (width - share * width // 100)
+        _err_progress(f"exo: {stage} [{bar}] {share}% ({done:,} of {total:,})" if stage != "writing" else "exo: writing")
+
+    return progress
+
+
+def _err_progress(text: str) -> None:
+    from .store import stderr_is_terminal  # noqa: PLC0415
+
+    if stderr_is_terminal():
+        from .text import clip  # noqa: PLC0415
+
+        _err_line(clip(text, max(1, _stderr_columns() - 1)) if text else "")
+
+
+def _shown_path(path: Path) -> str:
+    """A path as people read it: ~/... under the home folder."""
+    home = os.environ.get("HOME")
+    try:
+        if home and os.path.isabs(home):
+            return "~/" + str(Path(path).absolute().relative_to(Path(home).absolute()))
+    except ValueError:
+        pass
+    return str(path)
+
+
+def _import_summary(outcome, dry_run: bool, strict: bool) -> None:
+    """What was imported, skipped and left out, one line each, on stderr."""
+    from .text import one_line  # noqa: PLC0415
+
+    for p in outcome.problems:
+        _err("exo: bad entry: " + one_line(str(p)))
+    for p in outcome.warnings:
+        _err("exo: warning: " + one_line(str(p)))
+    for s in outcome.skips:
+        where = s.origin.file + (f":{s.origin.line}" if s.origin.line is not None else "")
+        _err(f"exo: skipped {one_line(str(s))} ({one_line(where)})")
+    n = len(outcome.studies)
+    what = f"{n:,} stud{'y' if n == 1 else 'ies'}"
+    into = one_line(_shown_path(outcome.into))
+    keys = ", ".join(s["key"] for s in outcome.studies[:10]) + (", ..." if n > 10 else "")
+    counts = []
+    if outcome.skips:
+        counts.append(f"{len(outcome.skips):,} skipped as already there")
+    if outcome.problems:
+        counts.append(f"{len(outcome.problems):,} bad")
+    tail = f" ({'; '.join(counts)})" if counts else ""
+    if dry_run:
+        _err(f"exo: would import {what} into {into}{tail}" + (f": {keys}" if n else ""))
+    elif outcome.written:
+        _err(f"exo: imported {what} into {into}{tail}: {keys}")
+    elif n and strict and outcome.problems:
+        _err(f"exo: nothing written (--strict){tail}; fix the bad entries, or drop --strict to import the {what} that are good")
+    else:
+        _err(f"exo: nothing to import{tail}")
 
 
 @app.command()

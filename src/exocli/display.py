@@ -51,12 +51,18 @@ def render_detail(
             text = ", ".join(obj["authors"]) + (", et al." if obj.get("et_al") else "")
         if text and obj.get(f.name) is not False:
             rows.append((f.name, text))
+    for name in model.ANNOTATION_FIELDS:
+        text = cell_text(obj, name, human)
+        if text:
+            rows.append((name, text))
     if "url" in d:
         rows.append(("url", d["url"]))
     if "evidence" in d:
         rows.append(("evidence summary", summary_line(d["evidence"])))
     for name, items in d["links"].items():
         rows.append((name, ("; " if not human else ", ").join(x["key"] for x in items)))
+    if fmt is not Format.TABLE:
+        rows = [(suggested_label(rec, k), v) for k, v in rows]
     if fmt is Format.PLAIN:
         for k, v in rows:
             out.write(f"{k}\t{one_line(v)}\n")
@@ -74,6 +80,16 @@ def render_detail(
             out.write(f"| {k} | {md_cell(v)} |\n")
         return
     _detail_panel(d, rows, out, color=color, width=width)
+
+
+SUGGESTED = "suggested from the title/abstract"
+
+
+def suggested_label(rec: dict, name: str) -> str:
+    """A field's name, saying so when `exo import` suggested its values rather than a person."""
+    if name in (rec.get("suggested") or ()):
+        return f"{name} ({SUGGESTED})"
+    return name
 
 
 # A terminal shows at most this many records of one link list, then a count
@@ -121,7 +137,14 @@ def _detail_panel(d: dict, rows, out: TextIO, *, color: bool, width: int | None)
     edge = glyph(con, "╭─╮│╰╯", "+-+|++")
     ellipsis = glyph(con, "…", "...")
     inner = max(24, con.width - 4)  # "│ " + text + " │"
-    fields = [(k, printable(v)) for k, v in rows if k not in ("type", "key", "et_al") and k not in d["links"]]
+    # NOTE: in the box, "suggested" goes with the values, so the label
+    # column stays as narrow as the field names.
+    suggested = set(rec.get("suggested") or ())
+    fields = [
+        (k, printable(v) + (f" ({SUGGESTED})" if k in suggested else ""))
+        for k, v in rows
+        if k not in ("type", "key", "et_al") and k not in d["links"]
+    ]
     lists = [(f"{name.replace('_', ' ')} ({len(items):,})", name, items) for name, items in d["links"].items()]
     label_w = min(max([cells(k) for k, _ in fields] + [cells(h) for h, _, _ in lists] + [1]), inner - 18)
     value_w = inner - label_w - 2
@@ -142,6 +165,8 @@ def _detail_panel(d: dict, rows, out: TextIO, *, color: bool, width: int | None)
         kw = min(max(cells(k) for k in keys), value_w)
         hang = kw + 2 if value_w - kw - 2 >= 16 else 0
         body: list[list[tuple[str, str | None]]] = []
+        if name in suggested:
+            body += [[(line, "dim")] for line in _panel_wrap(SUGGESTED, value_w)]
         for key, x in zip(keys, shown):
             label = _panel_wrap(printable(x["label"]), value_w - hang)
             key_lines = chop(key, value_w)

@@ -633,7 +633,9 @@ class Reader:
     def _unknown_files(self, usable: list[Folder]) -> None:
         for folder in usable:
             try:
-                strays = sorted(p for p in folder.path.glob("*.toml") if p.name not in model.DATA_FILES)
+                strays = sorted(
+                    p for p in folder.path.glob("*.toml") if p.name not in model.DATA_FILES and not _annotations(folder, p)
+                )
             except OSError:
                 continue
             for stray in strays:
@@ -914,6 +916,24 @@ class Reader:
             yield ("record", rec, origin)
 
 
+def _annotations(folder: Folder, path: Path) -> bool:
+    """Whether a file is the library's tags and notes (read by the catalog, not here)."""
+    return path.name == model.ANNOTATIONS_FILE and is_library(folder)
+
+
+def is_library(folder: Folder) -> bool:
+    """Whether a folder is the user's library, however it was named (`exo validate DIR` too)."""
+    if folder.kind == "library":
+        return True
+    lib = library_dir()
+    if lib is None:
+        return False
+    try:
+        return folder.path.resolve() == lib.resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
 def _names(rec: dict) -> list[str]:
     """What a record is called: its label, aliases and abbreviation."""
     texts = [rec.get("name") or rec.get("title") or ""]
@@ -965,7 +985,20 @@ def validate(dirs: list[Path]) -> dict[str, int]:
             since[path] = since.get(path, 0) + 1
         elif ev[0] == "rollback":
             counts["study"] = counts.get("study", 0) - since.pop(ev[1], 0)
-    problems = reader.problems()
+    problems = reader.problems() + _annotation_problems(fs)
     if problems:
         raise DataError(problems)
     return counts
+
+
+def _annotation_problems(fs: list[Folder]) -> list[Problem]:
+    """What is wrong with the library's annotations.toml, when one of the folders is the library."""
+    for f in fs:
+        if is_library(f) and (f.path / model.ANNOTATIONS_FILE).is_file():
+            from . import annotations  # noqa: PLC0415
+
+            try:
+                annotations.load(f.path)
+            except DataError as e:
+                return list(e.problems)
+    return []

@@ -162,6 +162,9 @@ class EntityType:
         return tuple(f.name for f in self.fields)
 
 
+# Study fields `exo import` may fill in itself; a study lists those it did in `suggested`.
+SUGGESTABLE = ("diseases", "sources", "mechanisms", "evidence")
+
 STUDY = EntityType(
     "study",
     "studies.toml",
@@ -197,6 +200,16 @@ STUDY = EntityType(
         Field("vesicle", "list", choices=_choices(Vesicle)),
         Field("kind", choices=_choices(Kind)),
         Field("note", help="what the review says the study showed"),
+        Field("pmid", help="PubMed identifier"),
+        Field("abstract"),
+        Field("keywords", "list", help="keywords as the source gave them"),
+        Field("url"),
+        Field(
+            "suggested",
+            "list",
+            choices=SUGGESTABLE,
+            help="annotation fields filled in by `exo import` from words of the title, abstract and keywords, not curated",
+        ),
     ),
 )
 
@@ -308,6 +321,12 @@ ENTITY_TYPES: tuple[EntityType, ...] = (STUDY, DISEASE, SOURCE, COMPANY, TOPIC, 
 BY_NAME = {t.name: t for t in ENTITY_TYPES}
 BY_PLURAL = {t.plural: t for t in ENTITY_TYPES}
 DATA_FILES = tuple(dict.fromkeys(t.file for t in ENTITY_TYPES))
+# The user's tags and notes, in the library folder: read when a catalog is
+# opened and merged into its records, never part of the store (a change to
+# one tag must not re-index every study).
+ANNOTATIONS_FILE = "annotations.toml"
+# What a user may attach to any record (in ANNOTATIONS_FILE), beside its schema fields.
+ANNOTATION_FIELDS = ("tags", "user_note")
 
 
 def signature() -> str:

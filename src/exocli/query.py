@@ -189,11 +189,34 @@ class StudyFilter:
     kinds: list[str]
     years: list[str]
     categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    curated: bool = False  # leave out what `exo import` suggested (the fields a study names in `suggested`)
 
 
 LINKED = {"disease": "diseases", "source": "sources", "topic": "topics"}
 VALUED = {"mechanism": "mechanisms", "evidence": "evidence", "kind": "kind"}
+# The study field each filter reads, where `exo import` may have suggested it.
+SUGGESTABLE_BY = {"disease": "diseases", "category": "diseases", "source": "sources", "mechanism": "mechanisms", "evidence": "evidence"}
 
+
+def with_tags(cat: Catalog, values: list[str]) -> set[int]:
+    """Ids of the records carrying any of the user's tags ``values`` (`--tag`).
+
+    A tag no record carries is NotFound, with the closest tags there are.
+    """
+    tags = cat.tag_counts()
+    folded = {t.casefold() for t in tags}
+    for v in values:
+        if not v.strip():
+            raise UsageError("empty tag", "give a tag; `exo tags` lists them")
+        if v.strip().casefold() not in folded:
+            from .loader import close_matches  # noqa: PLC0415
+
+            err = NotFound("tag", v, close_matches(v, list(tags)))
+            if not err.suggestions:
+                err.hint = "`exo tags` lists your tags" if tags else "no record has a tag yet; `exo tag KEY TAG` adds one"
+            raise err
+    return cat.with_tags(v.strip() for v in values)
 
 def resolve_linked(cat: Catalog, what: str, value: str) -> Resolution:
     """`resolve` for a disease, source or topic.
@@ -275,12 +298,17 @@ def filter_studies(cat: Catalog, flt: StudyFilter) -> tuple[list[int], list[Reso
             else:
                 for key in res.keys:
                     allowed.update(cat.tagged(VALUED[what], key, "study"))
+        if flt.curated and what in SUGGESTABLE_BY:
+            allowed -= set(cat.tagged("suggested", SUGGESTABLE_BY[what], "study"))
         ids = allowed if ids is None else ids & allowed
     if flt.years:
         in_years: set[int] = set()
         for lo, hi in (parse_years(v) for v in flt.years):
             in_years |= cat.years_between(lo, hi)
         ids = in_years if ids is None else ids & in_years
+    if flt.tags:
+        tagged = {i for i in with_tags(cat, flt.tags) if cat.type_of(i) == "study"}
+        ids = tagged if ids is None else ids & tagged
     return sorted(set(cat.ids("study")) if ids is None else ids), notes
 
 
@@ -392,14 +420,19 @@ def listing(
     text: str = "",
     filters: dict[str, list[str]] | None = None,
     flags: dict[str, bool | None] | None = None,
+    tags: list[str] | None = None,
 ) -> tuple[list[int], list[Resolution]]:
     """Any listing but studies: value filters (OR within, AND across), flags, text.
 
     ``filters`` maps an option of `LISTING_FILTERS` to the values typed;
-    ``flags`` maps a boolean field to the value it must have (None: any).
+    ``flags`` maps a boolean field to the value it must have (None: any);
+    ``tags``: only records carrying one of the user's tags.
     Topics come in the review's reading order.
     """
     ids = cat.ids(type_name)
+    if tags:
+        tagged = with_tags(cat, tags)
+        ids = [i for i in ids if i in tagged]
     if type_name == "topic":
         ids.sort(key=lambda i: cat.record(i).get("order") or 0)
     notes: list[Resolution] = []

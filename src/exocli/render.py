@@ -40,12 +40,16 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "topic": ("key", "title", "parent"),
     "review": ("key", "year", "authors", "title"),
     "hit": ("type", "key", "label", "score", "matched"),
+    "tag": ("key", "count", "records"),
 }
+# Objects that are not records: their fields.
+OTHER_COLUMNS = {"tag": ("type", "key", "count", "records")}
 EXTRA_FIELDS = {"hit": ("score", "matched", "label")}
 
 
 def object_for(record: dict, extra: dict | None = None) -> dict:
-    """The public JSON object of a record: type, key, then every schema field."""
+    """The public JSON object of a record: type, key, every schema field, then
+    the user's ``tags`` and ``user_note`` (annotations.toml)."""
     et = model.BY_NAME[record["type"]]
     obj = {"type": record["type"], "key": record["key"]}
     for f in et.fields:
@@ -55,8 +59,18 @@ def object_for(record: dict, extra: dict | None = None) -> dict:
         if value is None and f.kind == "bool":
             value = False
         obj[f.name] = value
+    obj["tags"] = list(record.get("tags") or [])
+    obj["user_note"] = record.get("user_note")
     if extra:
         obj.update(extra)
+    return obj
+
+
+def curated_object(obj: dict) -> dict:
+    """A study object without the values `exo import` suggested (`--curated`)."""
+    for name in obj.get("suggested") or ():
+        if name in obj:
+            obj[name] = [] if isinstance(obj[name], list) else None
     return obj
 
 
@@ -72,8 +86,12 @@ def hit_objects(cat, hits) -> list[dict]:
 def valid_fields(types: Sequence[str], hit: bool = False) -> list[str]:
     names: dict[str, None] = {"type": None, "key": None}
     for t in types:
+        if t in OTHER_COLUMNS:
+            names.update(dict.fromkeys(OTHER_COLUMNS[t]))
+            continue
         for f in model.BY_NAME[t].fields:
             names[f.name] = None
+        names.update(dict.fromkeys(model.ANNOTATION_FIELDS))
     if hit:
         for f in EXTRA_FIELDS["hit"]:
             names[f] = None
@@ -125,12 +143,14 @@ def cell_text(obj: dict, name: str, human: bool) -> str:
 def columns_for(objs: list[dict], fields: list[str] | None, hit: bool, types: Sequence[str] = ()) -> list[str]:
     if fields:
         return fields
-    if hit:
-        return list(DEFAULT_COLUMNS["hit"])
     types = list(dict.fromkeys(o["type"] for o in objs)) or list(types) or ["study"]
-    if len(types) == 1:
-        return list(DEFAULT_COLUMNS[types[0]])
-    return ["type", "key", "label"]
+    if hit:
+        cols = list(DEFAULT_COLUMNS["hit"])
+    else:
+        cols = list(DEFAULT_COLUMNS[types[0]]) if len(types) == 1 else ["type", "key", "label"]
+    if types[0] not in OTHER_COLUMNS and any(o.get("tags") for o in objs):
+        cols.append("tags")  # the user's own tags, once there are any to show
+    return cols
 
 
 def render(

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from . import model
 from .catalog import Catalog
+from .store import F_TAG, F_TEXT
 from .text import compact, fold, key_words, letter_runs, words
 
 # How much a match counts, by index column (see store.COLUMNS).
@@ -222,17 +223,35 @@ def _variants(cat: Catalog, word: str, stem: str) -> tuple[dict[str, float], dic
     return out, dfs
 
 
+def _annotation_postings(cat: Catalog) -> dict[str, list[tuple[int, int, int]]]:
+    """(record id, column, offset) of every index term of the user's tags
+    (counted as tags) and notes (counted as notes), worked out here: they
+    are not in the store, so that changing one never re-indexes it."""
+    out: dict[str, list[tuple[int, int, int]]] = {}
+    for rid, ann in cat.annotations.items():
+        for col, text in ((F_TAG, " ; ".join(ann.get("tags", ()))), (F_TEXT, ann.get("user_note") or "")):
+            if text:
+                for off, term in enumerate(cat.tokenize(text)):
+                    out.setdefault(term, []).append((rid, col, off))
+    return out
+
+
+# Offsets in an annotation never stand next to the record's own words.
+_ANNOTATION_PLACE = 100
+
+
 def search(
     cat: Catalog,
     query: str,
     types: set[str] | None = None,
     limit: int | None = 20,
     min_score: float = MIN_SCORE,
+    only: set[int] | None = None,
 ) -> Hits:
-    """Records matching ``query``, best first."""
+    """Records matching ``query``, best first (``only``: among these ids)."""
     doi = _doi_in(query)
     if doi:
-        ids = [i for i in cat.tagged("doi", doi) if types is None or cat.type_of(i) in types]
+        ids = [i for i in cat.tagged("doi", doi) if (types is None or cat.type_of(i) in types) and (only is None or i in only)]
         if ids:
             hits = Hits(Hit(i, 100.0, [f"doi: {cat.record(i).get('doi')}"]) for i in ids)
             hits.total = len(hits)
@@ -243,8 +262,13 @@ def search(
     stems = _stems(cat, reading.words)
     terms: list[_Term] = []
     total_docs = max(1, len(cat))
+    annotated = _annotation_postings(cat) if cat.annotations else {}
     for w, s in zip(reading.words, stems):
         variants, dfs = _variants(cat, w, s)
+        for v, where in annotated.items():
+            if v == s or (len(s) >= 3 and not s.isdigit() and v.startswith(s)):
+                variants.setdefault(v, 1.0 if v == s else max(0.8, 1.0 - 0.03 * (len(v) - len(s))))
+                dfs[v] = dfs.get(v, 0) + len({rid for rid, _, _ in where})
         common = [v for v in variants if dfs.get(v, 0) > COMMON]
         # NOTE: rarer words weigh more (inverse document frequency), so in
         # "milk exosomes" the word that singles out a record decides.
@@ -280,12 +304,19 @@ def search(
                 credit(rid, qi, v, sim * FIELD_WEIGHTS[col])
                 if sim == 1.0:
                     places.setdefault(rid, {}).setdefault(qi, set()).add((col, off))
+            for rid, col, off in annotated.get(v, ()):
+                credit(rid, qi, v, sim * FIELD_WEIGHTS[col])
+                if sim == 1.0:
+                    places.setdefault(rid, {}).setdefault(qi, set()).add((_ANNOTATION_PLACE + col, off))
     at_least = False
     if any(t.common for t in terms):
         at_least = _common_terms(cat, terms, best, credit)
     if type_codes is not None:
         cat.prime(best)
         for rid in [r for r in best if cat.types[r] not in type_codes]:
+            del best[rid]
+    if only is not None:
+        for rid in [r for r in best if r not in only]:
             del best[rid]
     scored = _score(cat, terms, reading, best, places, min_score)
     if not scored and best:
@@ -537,7 +568,8 @@ def _field_holding(cat: Catalog, et: model.EntityType, rec: dict, w: str) -> str
     if w in key_words(rec["key"]) or _holds(w, rec["key"]) and w in words(rec["key"]):
         return f"key: {rec['key']}"
     order = [et.label_field] + [f.name for f in et.fields if f.name != et.label_field]
-    fields = [(et.field(name), name) for name in order if rec.get(name) is not None]
+    # The user's tags and note count too (they are not schema fields).
+    fields = [(et.field(name), name) for name in [*order, *model.ANNOTATION_FIELDS] if rec.get(name) is not None]
     # NOTE: the record's own text first; the names of what it links to (a
     # look-up each) only when the word is in none of its fields.
     for f, name in fields:

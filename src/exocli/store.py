@@ -39,7 +39,7 @@ from . import model
 from .model import ENTITY_TYPES
 from .text import compact, fold, key_words, letter_runs
 
-LAYOUT = 4  # bump whenever the tables or what goes into them change
+LAYOUT = 5  # bump whenever the tables or what goes into them change
 KEEP = 8  # stores kept per cache folder (one per distinct set of data folders)
 # NOTE: a store this small is checked whole on every open (about 1 ms
 # for the bundled data); a big one (0.6 s for 100,000 studies) is trusted
@@ -53,7 +53,7 @@ COLUMNS = ("key", "alias", "label", "author", "tag", "text", "other", "abstract"
 COLUMN_CODE = {c: i for i, c in enumerate(COLUMNS)}
 F_KEY, F_ALIAS, F_LABEL, F_AUTHOR, F_TAG, F_TEXT, F_OTHER, F_ABSTRACT = range(len(COLUMNS))
 # Plain-value fields kept in `links` like real links, so filters never decode records.
-VALUE_TAGS = frozenset({"mechanisms", "evidence", "kind", "areas", "category", "model", "vesicle", "tags"})
+VALUE_TAGS = frozenset({"mechanisms", "evidence", "kind", "areas", "category", "model", "vesicle", "tags", "suggested"})
 
 SCHEMA = f"""
 CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
@@ -188,7 +188,11 @@ def fingerprint(folders: Iterable) -> tuple[str, str]:
     The state holds, for every ``*.toml`` in each folder, its size, mtime,
     ctime, inode, device and whether it can be read, so any edit (even one
     that restores the mtime), a new or renamed file, or a permission change
-    is seen. A missing folder is part of the state too.
+    is seen. A missing folder is part of the state too. The library's
+    annotations.toml is left out (and a library holding nothing else, so
+    the first tag, which creates the folder, changes nothing either): tags
+    and notes are merged when a catalog is opened, so editing them never
+    rebuilds the store.
     """
     from .version import __version__
 
@@ -203,12 +207,19 @@ def fingerprint(folders: Iterable) -> tuple[str, str]:
             resolved = str(path.resolve())
         except (OSError, RuntimeError):
             resolved = str(path)
-        name.update(os.fsencode(resolved) + b"\0")
-        parts.append(f"D {kind} {resolved}")
         try:
             entries = sorted(os.listdir(resolved))
         except OSError as e:
-            parts.append(f"  unreadable {e.errno}")
+            entries = None
+            error = e.errno
+        if kind == "library" and entries is not None:
+            entries = [e for e in entries if e != model.ANNOTATIONS_FILE]
+            if not any(e.endswith(".toml") for e in entries):
+                continue  # a library of tags and notes alone adds no record
+        name.update(os.fsencode(resolved) + b"\0")
+        parts.append(f"D {kind} {resolved}")
+        if entries is None:
+            parts.append(f"  unreadable {error}")
             continue
         for entry in entries:
             if not entry.endswith(".toml"):

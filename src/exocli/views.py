@@ -98,6 +98,14 @@ def detail(cat: Catalog, rid: int) -> dict:
     return out
 
 
+def link_of(rec: dict) -> str | None:
+    """Where a record can be read: its DOI link, else the URL it was imported with."""
+    if rec.get("doi"):
+        return "https://doi.org/" + rec["doi"]
+    url = rec.get("url")
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
 # -- evidence map -----------------------------------------------------------
 
 AXES = ("source", "category", "disease", "topic", "evidence", "year", "kind")

@@ -58,11 +58,13 @@ def hostile(tmp_path, monkeypatch):
 
 
 def bibtexparser_entries(text: str) -> list[dict]:
+    """Entries as bibtexparser 2 reads them (the parser `exo import` uses), values unbraced."""
     import bibtexparser
-    from bibtexparser.bparser import BibTexParser
+    from bibtexparser.middlewares import RemoveEnclosingMiddleware
 
-    parser = BibTexParser(common_strings=False, ignore_nonstandard_types=False, interpolate_strings=False)
-    return bibtexparser.loads(text, parser).entries
+    library = bibtexparser.parse_string(text, parse_stack=[RemoveEnclosingMiddleware()])
+    assert not library.failed_blocks, [b.error for b in library.failed_blocks]
+    return [{"ID": e.key, "ENTRYTYPE": e.entry_type, **{f.key: f.value for f in e.fields}} for e in library.entries]
 
 
 HOSTILE_KEYS = ["Inject2020", "Group2020", "O'Brien2020", "O-Brien2020", "Markup2020"] + [f"Formula{i}" for i in range(len(FORMULAS))]
