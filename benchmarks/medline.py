@@ -68,7 +68,7 @@ def record(rng: random.Random, i: int) -> str:
     ta, jt = rng.choice(JOURNALS)
     first = rng.randint(1, 2000)
     last = first + rng.randint(1, 30)
-    lines = [f"PMID- {pmid}", "OWN - NLM", "STAT- MEDLINE", f"DCOM- {year}0101", f"IS  - 1757-6512 (Electronic)",
+    lines = [f"PMID- {pmid}", "OWN - NLM", "STAT- MEDLINE", f"DCOM- {year}0101", "IS  - 1757-6512 (Electronic)",
              f"VI  - {rng.randint(1, 40)}", f"IP  - {rng.randint(1, 12)}", f"DP  - {year} {rng.choice(MONTHS)}"]
     lines += _wrap("TI", title)
     lines.append(f"PG  - {first}-{_short(first, last)}")

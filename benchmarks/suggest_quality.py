@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         tp, fp, fn = t["tp"], t["fp"], t["fn"]
         all_tp, all_fp, all_fn = all_tp + tp, all_fp + fp, all_fn + fn
         print(f"| {fname} | {tp + fp} | {tp} | {fp} | {fn} | {_pct(tp, tp + fp)} | {_pct(tp, tp + fn)} |")
-    print(f"| both | {all_tp + all_fp} | {all_tp} | {all_fp} | {all_fn} | {_pct(all_tp, all_tp + all_fp)} | {_pct(all_tp, all_tp + all_fn)} |")
+    precision, recall = _pct(all_tp, all_tp + all_fp), _pct(all_tp, all_tp + all_fn)
+    print(f"| both | {all_tp + all_fp} | {all_tp} | {all_fp} | {all_fn} | {precision} | {recall} |")
     if args.verbose and wrong:
         print()
         print("\n".join(wrong))

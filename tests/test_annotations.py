@@ -38,7 +38,7 @@ def review_body() -> str:
     """The review's text without its reference list, as one line (italics and line breaks undone)."""
     lines = SEED.read_text("utf-8").splitlines()
     start = lines.index("REFERENCES")
-    body = " ".join(l for i, l in enumerate(lines) if not (i >= start and (l.startswith("- ") or l == "REFERENCES")))
+    body = " ".join(x for i, x in enumerate(lines) if not (i >= start and (x.startswith("- ") or x == "REFERENCES")))
     return re.sub(r"\s+", " ", body.replace("*", ""))
 
 

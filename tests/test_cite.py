@@ -171,7 +171,7 @@ def test_intext_citations_are_the_ones_the_review_uses(citable):
     lines = SEED.read_text("utf-8").splitlines()
     start = lines.index("REFERENCES")
     # Drop the reference entries (body text runs on across them at page breaks).
-    body = " ".join(l for i, l in enumerate(lines) if not (i >= start and (l.startswith("- ") or l == "REFERENCES")))
+    body = " ".join(x for i, x in enumerate(lines) if not (i >= start and (x.startswith("- ") or x == "REFERENCES")))
     body = re.sub(r"\s+", " ", body)
     studies = [r for r in citable if r["type"] == "study"]
     missing = [

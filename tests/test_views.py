@@ -116,7 +116,7 @@ def test_show_summarises_the_evidence(studies):
     assert d["evidence_summary"]["studies"] == len(tagged)
     assert d["evidence_summary"]["evidence"] == dict(Counter(x["evidence"] or "not stated" for x in tagged))
     assert d["evidence_summary"]["years"] == [min(x["year"] for x in tagged), max(x["year"] for x in tagged)]
-    line = [l for l in exo("show", "gvhd").stdout.splitlines() if l.startswith("evidence summary")][0]
+    line = [x for x in exo("show", "gvhd").stdout.splitlines() if x.startswith("evidence summary")][0]
     assert line == "evidence summary\t4 studies (1 animal, 1 clinical, 2 not stated), 2014-2018"
     src = json.loads(exo("show", "bmsc", "--json").stdout)
     assert src["evidence_summary"]["studies"] == sum(1 for x in studies if "bmsc" in x["sources"])
@@ -165,5 +165,5 @@ def test_every_study_is_counted_under_an_evidence_level_or_not_stated(studies):
     assert not_stated == {s["key"] for s in studies if not s["evidence"]}
     r = exo("map", "--rows", "kind", "--cols", "year", "--json")
     assert {k for o in json.loads(r.stdout) for k in o["studies"]} == {s["key"] for s in studies}
-    show = [l for l in exo("show", "bmsc").stdout.splitlines() if l.startswith("evidence summary")][0]
+    show = [x for x in exo("show", "bmsc").stdout.splitlines() if x.startswith("evidence summary")][0]
     assert "not stated" in show

@@ -11,7 +11,7 @@ from __future__ import annotations
 # would hide the `exocli.annotations` module from `from . import annotations`.
 del annotations
 
-from .version import DATA_RELEASE, REVIEW_DOI, REVIEW_KEY, __version__
+from .version import DATA_RELEASE, REVIEW_DOI, REVIEW_KEY, __version__  # noqa: E402 - after the del above
 
 __all__ = ["__version__", "DATA_RELEASE", "REVIEW_DOI", "REVIEW_KEY", "load"]
 

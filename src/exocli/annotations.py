@@ -38,7 +38,7 @@ HEADER = (
 def annotations_path(folder: str | os.PathLike | None = None, env: dict | None = None) -> Path:
     """FOLDER/annotations.toml, FOLDER defaulting to the user library (`loader.library_dir`)."""
     if folder is None:
-        from .loader import library_dir  # noqa: PLC0415
+        from .loader import library_dir
 
         folder = library_dir(env)
         if folder is None:
@@ -51,9 +51,9 @@ def annotations_path(folder: str | os.PathLike | None = None, env: dict | None =
 
 def _tomllib():
     try:
-        import tomllib  # noqa: PLC0415
+        import tomllib
     except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib  # noqa: PLC0415
+        import tomli as tomllib
     return tomllib
 
 
@@ -235,7 +235,7 @@ def _update(key: str, change, folder, env) -> dict:
         # write it whole from the data, which loses its comments but never
         # its content.
         new_text = HEADER + "".join("\n" + _render(k, v) for k, v in want.items())
-    from .files import write_atomic  # noqa: PLC0415
+    from .files import write_atomic
 
     try:
         write_atomic(path, new_text.encode("utf-8"))
@@ -294,7 +294,7 @@ def _edited(text: str, key: str, rec: dict, exists: bool) -> str:
 
 
 def _value(value) -> str:
-    import tomli_w  # noqa: PLC0415 - only writing needs it
+    import tomli_w
 
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"

@@ -449,8 +449,8 @@ def _annotate(cat: Catalog, env: dict | None) -> None:
             return
     except OSError:
         return
-    from . import annotations  # noqa: PLC0415 - only when the file exists
-    from .errors import DataError  # noqa: PLC0415
+    from . import annotations
+    from .errors import DataError
 
     try:
         data = annotations.load(lib)

@@ -733,7 +733,7 @@ def _latex_char(ch: str) -> str:
     g = _greek(ch)
     if g is not None:
         return "{" + g + "}" if g.startswith("$") else g
-    import unicodedata  # noqa: PLC0415 - only non-ASCII text needs it
+    import unicodedata
 
     decomposed = unicodedata.normalize("NFD", ch)
     base, marks = decomposed[0], decomposed[1:]
@@ -984,7 +984,7 @@ def csl_items(records: list[dict]) -> list[dict]:
 
 def format_csl_json(records: list[dict]) -> str:
     """A JSON array of CSL items."""
-    import json  # noqa: PLC0415 - only this format needs it
+    import json
 
     return json.dumps(csl_items(records), ensure_ascii=False, indent=2) + "\n"
 
@@ -992,14 +992,14 @@ def format_csl_json(records: list[dict]) -> str:
 def format_csl(records: list[dict], path: Path) -> str:
     """A bibliography rendered by citeproc-py with the CSL style in ``path``."""
     try:
-        from citeproc import (  # noqa: PLC0415 - optional extra exo[csl]
+        from citeproc import (
             Citation,
             CitationItem,
             CitationStylesBibliography,
             CitationStylesStyle,
             formatter,
         )
-        from citeproc.source.json import CiteProcJSON  # noqa: PLC0415
+        from citeproc.source.json import CiteProcJSON
     except ImportError:
         raise UsageError(
             "--csl needs citeproc-py, which is not installed",
@@ -1009,7 +1009,7 @@ def format_csl(records: list[dict], path: Path) -> str:
     if not path.is_file():
         raise UsageError(f"no CSL style file at {str(path)!r}", "give the path of a .csl file")
     _check_csl(path)
-    import warnings  # noqa: PLC0415
+    import warnings
 
     try:
         with warnings.catch_warnings():
@@ -1048,7 +1048,7 @@ _ET_AL_RE = re.compile(r"[,;]?\s*(?:(?:and|&)\s+)?" + _ET_AL_PLACEHOLDER + r"\.?
 
 def _check_csl(path: Path) -> None:
     """UsageError unless ``path`` is XML whose root is a CSL <style> with a bibliography."""
-    import xml.etree.ElementTree as ET  # noqa: PLC0415
+    import xml.etree.ElementTree as ET
 
     try:
         root = ET.parse(path).getroot()

@@ -100,7 +100,7 @@ TagOpt = Annotated[
 
 def _complete_keys(incomplete: str) -> list[str]:
     try:
-        from .catalog import load  # noqa: PLC0415
+        from .catalog import load
 
         cat = load()
     except Exception:  # noqa: BLE001 - completion must never fail loudly
@@ -125,7 +125,7 @@ def _err(text: str) -> None:
 
 def report(e: ExoError) -> None:
     """Print an error for people on stderr."""
-    from .text import one_line  # noqa: PLC0415
+    from .text import one_line
 
     if isinstance(e, DataError):
         for p in e.problems:
@@ -162,12 +162,12 @@ def handled(fn):
 
 def _run_once_more_if_damaged(fn, args, kwargs):
     """Run a command; if its store turns out damaged midway, rebuild it and run again."""
-    from .store import Damaged  # noqa: PLC0415
+    from .store import Damaged
 
     try:
         return fn(*args, **kwargs)
     except Damaged:
-        from . import catalog  # noqa: PLC0415
+        from . import catalog
 
         catalog.discard_current()
         try:
@@ -213,7 +213,7 @@ class Output:
     """Where and how a command writes: format, fields, colour, width."""
 
     def __init__(self, fmt: str | None, json_: bool, fields: str | None, no_color: bool) -> None:
-        from .render import Format  # noqa: PLC0415
+        from .render import Format
 
         tty = _isatty(sys.stdout)
         if json_:
@@ -234,12 +234,12 @@ class Output:
         self.tty = tty
 
     def fields(self, types, hit: bool = False):
-        from .render import parse_fields  # noqa: PLC0415
+        from .render import parse_fields
 
         return parse_fields(self.fields_spec, types, hit)
 
     def emit(self, objs: list[dict], types, *, hit: bool = False, title: str | None = None) -> None:
-        from .render import render  # noqa: PLC0415
+        from .render import render
 
         fields = self.fields(types, hit)
         render(
@@ -256,7 +256,7 @@ def _isatty(stream) -> bool:
 
 
 def _load(data: list[Path] | None):
-    from .catalog import load, stderr_is_terminal  # noqa: PLC0415
+    from .catalog import load, stderr_is_terminal
 
     shown = []
     progress = None
@@ -276,7 +276,7 @@ def _load(data: list[Path] | None):
         if shown:
             _err_line("")
     if cat.warnings:
-        from .text import one_line  # noqa: PLC0415
+        from .text import one_line
 
         for w in cat.warnings:
             _err("exo: warning: " + one_line(w))
@@ -290,7 +290,7 @@ def progress_line(path: str, tail: str, columns: int) -> str:
     the start of its last row, leaving the others on screen at every update.
     A long path loses its start ("…/data/studies.toml") before anything else.
     """
-    from .text import cells, clip, one_line  # noqa: PLC0415
+    from .text import cells, clip, one_line
 
     head = "exo: first run, reading "
     room = columns - 1 - cells(head) - cells(tail)
@@ -322,7 +322,7 @@ def _err_line(text: str) -> None:
 def _explain(notes, quiet: bool) -> None:
     if quiet:
         return
-    from .text import one_line  # noqa: PLC0415
+    from .text import one_line
 
     for n in notes:
         if not n.exact:
@@ -388,14 +388,14 @@ def search(
       exo search ExoDX --type company
       exo search "tangential flow" --json | jq '.[0]'
     """
-    from .render import hit_objects  # noqa: PLC0415
-    from .search import parse_types, search as run  # noqa: PLC0415
+    from .render import hit_objects
+    from .search import parse_types, search as run
 
     out = Output(format_, json_, fields, no_color)
     types = parse_types(type_ or [])
     # Fields are checked against the types asked for, not the types found,
     # so a script's --fields works whatever a query happens to return.
-    from . import model  # noqa: PLC0415
+    from . import model
 
     asked = sorted(types) if types else [t.name for t in model.ENTITY_TYPES]
     out.fields(asked, hit=True)
@@ -405,7 +405,7 @@ def search(
     cat = _load(data)
     only = None
     if tag:
-        from .query import with_tags  # noqa: PLC0415
+        from .query import with_tags
 
         only = with_tags(cat, tag)
     hits = run(cat, text, types, limit, only=only)
@@ -453,7 +453,7 @@ def studies(
       exo studies --mechanism miR-21 --json | jq -r '.[].title'
       exo studies exosome hydrogel --evidence animal
     """
-    from .query import StudyFilter, study_listing  # noqa: PLC0415
+    from .query import StudyFilter, study_listing
 
     out = Output(format_, json_, fields, no_color)
     out.fields(["study"])
@@ -468,8 +468,8 @@ def studies(
 
 
 def _emit_records(out: Output, cat, ids: list[int], type_name: str, curated: bool = False) -> None:
-    from . import model  # noqa: PLC0415
-    from .render import curated_object, object_for  # noqa: PLC0415
+    from . import model
+    from .render import curated_object, object_for
 
     if out.format.value == "keys" and not out.fields_spec:
         # NOTE: keys come from the index; no record is decoded.
@@ -483,7 +483,7 @@ def _emit_records(out: Output, cat, ids: list[int], type_name: str, curated: boo
 
 
 def _listing(type_name: str, text, format_, json_, fields, no_color, data, quiet=False, filters=None, flags=None, tags=None):
-    from .query import listing  # noqa: PLC0415
+    from .query import listing
 
     out = Output(format_, json_, fields, no_color)
     out.fields([type_name])
@@ -632,7 +632,7 @@ def show(
       exo show term:gvhd
       exo show bmsc --json
     """
-    from .views import detail  # noqa: PLC0415
+    from .views import detail
 
     out = Output(format_, json_, None, no_color)
     if not key.strip():
@@ -642,7 +642,7 @@ def show(
     if rid is None:
         raise NotFound("key", key, cat.suggest_keys(key))
     d = detail(cat, rid)
-    from .display import render_detail  # noqa: PLC0415
+    from .display import render_detail
 
     render_detail(d, out.format, sys.stdout, color=out.color, terminal=out.tty)
 
@@ -671,7 +671,7 @@ def cite(
       exo studies --disease gvhd -o keys | exo cite - --format ris
       exo cite --all --format csl-json > refs.json
     """
-    from . import cite as citing  # noqa: PLC0415
+    from . import cite as citing
 
     wanted = list(keys or [])
     stdin_text = _read_stdin() if "-" in wanted else ""
@@ -680,16 +680,16 @@ def cite(
     unknown: list[str] = []
     style = style or ("intext" if narrative else "review")
     text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl, narrative=narrative, unknown=unknown)
-    from .text import ascii_json, can_encode  # noqa: PLC0415
+    from .text import ascii_json, can_encode
 
     fmt_name = format_.strip().lower()
     if citing.ALIASES.get(fmt_name, fmt_name) == "csl-json" and not can_encode(sys.stdout, text):
         text = ascii_json(text)  # CSL-JSON under a Latin-1 locale: escapes, not "?"
     if _isatty(sys.stdout):
-        import shutil  # noqa: PLC0415
+        import shutil
 
-        from .render import wrap_lines  # noqa: PLC0415
-        from .text import printable  # noqa: PLC0415
+        from .render import wrap_lines
+        from .text import printable
 
         text = printable(text)
         if format_ == "text":
@@ -760,16 +760,16 @@ def map_(
       exo map --rows disease --cols evidence
       exo map --json | jq '.[] | select(.count > 2)'
     """
-    from .views import evidence_map, map_objects  # noqa: PLC0415
+    from .views import evidence_map, map_objects
 
     out = Output(format_, json_, None, no_color)
     cat = _load(data)
     m = evidence_map(cat, rows, cols, msc_only)
     objs = map_objects(m)
     _require(objs, "studies to map")
-    from .display import render_map  # noqa: PLC0415
+    from .display import render_map
 
-    render_map(cat, m, objs, out.format, sys.stdout, color=out.color)
+    render_map(m, objs, out.format, sys.stdout, color=out.color)
 
 
 @app.command()
@@ -787,8 +787,8 @@ def stats(
       exo stats
       exo stats --json | jq .counts
     """
-    from .display import render_stats  # noqa: PLC0415
-    from .views import stats as compute  # noqa: PLC0415
+    from .display import render_stats
+    from .views import stats as compute
 
     out = Output(format_, json_, None, no_color)
     cat = _load(data)
@@ -809,7 +809,7 @@ def _record_for(cat, key: str) -> int:
 
 
 def _say_tags(key: str, tags: list[str]) -> None:
-    from .text import one_line  # noqa: PLC0415
+    from .text import one_line
 
     _err(f"exo: {one_line(key)}: " + (f"tags {one_line(', '.join(tags))}" if tags else "no tags"))
 
@@ -828,7 +828,7 @@ def tag(
       exo tag Bruno2009 kidney to-read
       exo studies --tag to-read
     """
-    from . import annotations  # noqa: PLC0415
+    from . import annotations
 
     cat = _load(data)
     rid = _record_for(cat, key)
@@ -849,7 +849,7 @@ def untag(
     Examples:
       exo untag Bruno2009 to-read
     """
-    from . import annotations  # noqa: PLC0415
+    from . import annotations
 
     cat = _load(data)
     rid = _record_for(cat, key)
@@ -881,7 +881,7 @@ def note(
       exo note Bruno2009            (shows it)
       exo note Bruno2009 --clear
     """
-    from . import annotations  # noqa: PLC0415
+    from . import annotations
 
     cat = _load(data)
     rid = _record_for(cat, key)
@@ -934,7 +934,7 @@ def tags_(
     order = sorted(counts, key=lambda t: (-len(counts[t]), t.casefold()))
     objs = [{"type": "tag", "key": t, "count": len(counts[t]), "records": cat.key_list(counts[t])} for t in order]
     if cat.unmatched:
-        from .text import one_line  # noqa: PLC0415
+        from .text import one_line
 
         n = len(cat.unmatched)
         shown = ", ".join(cat.unmatched[:5]) + (f" and {n - 5} more" if n > 5 else "")
@@ -959,7 +959,7 @@ def open_(
       exo open Bruno2009
       exo open Bruno2009 --print
     """
-    from .views import link_of  # noqa: PLC0415
+    from .views import link_of
 
     cat = _load(data)
     rid = _record_for(cat, key)
@@ -972,7 +972,7 @@ def open_(
     if print_:
         sys.stdout.write(url + "\n")
         return
-    import webbrowser  # noqa: PLC0415
+    import webbrowser
 
     if not webbrowser.open(url):
         sys.stdout.write(url + "\n")
@@ -1001,8 +1001,8 @@ def import_(
       exo cite Bruno2009 --format ris | exo import -
     Exit status: 0 imported, 1 nothing new to import, 2 a bad file or entry.
     """
-    from . import importer  # noqa: PLC0415
-    from .loader import library_dir  # noqa: PLC0415
+    from . import importer
+    from .loader import library_dir
 
     folder = into if into is not None else library_dir()
     if folder is None:
@@ -1025,7 +1025,7 @@ def import_(
             batch = importer.read_path(name)
         batches.append(batch)
     _err_progress("")
-    from .loader import folders  # noqa: PLC0415
+    from .loader import folders
 
     extra = list(data or [])
     lib = library_dir()
@@ -1063,7 +1063,7 @@ def _is_dir(path: Path) -> bool:
 
 def _import_progress():
     """A percentage on stderr while a big import is annotated (on a terminal only)."""
-    from .store import stderr_is_terminal  # noqa: PLC0415
+    from .store import stderr_is_terminal
 
     if not stderr_is_terminal():
         return None
@@ -1080,10 +1080,10 @@ def _import_progress():
 
 
 def _err_progress(text: str) -> None:
-    from .store import stderr_is_terminal  # noqa: PLC0415
+    from .store import stderr_is_terminal
 
     if stderr_is_terminal():
-        from .text import clip  # noqa: PLC0415
+        from .text import clip
 
         _err_line(clip(text, max(1, _stderr_columns() - 1)) if text else "")
 
@@ -1101,7 +1101,7 @@ def _shown_path(path: Path) -> str:
 
 def _import_summary(outcome, dry_run: bool, strict: bool) -> None:
     """What was imported, skipped and left out, one line each, on stderr."""
-    from .text import one_line  # noqa: PLC0415
+    from .text import one_line
 
     for p in outcome.problems:
         _err("exo: bad entry: " + one_line(str(p)))
@@ -1143,7 +1143,7 @@ def validate(
       exo validate ~/my-exo-data
     Exit status: 0 when clean, 2 when a problem was found.
     """
-    from .loader import data_dirs, validate as check  # noqa: PLC0415
+    from .loader import data_dirs, validate as check
 
     # A user folder is checked together with the bundled data, since its
     # records may link to bundled keys (diseases = ["gvhd"]).
@@ -1263,7 +1263,7 @@ def _guard_stderr() -> None:
 def _fit_locale() -> None:
     """Under a locale that cannot write every character (ISO-8859-1), print
     what it can and a replacement for the rest, instead of failing."""
-    import codecs  # noqa: PLC0415
+    import codecs
 
     try:
         if codecs.lookup(sys.stdout.encoding).name != "utf-8":

@@ -101,7 +101,7 @@ MAX_LINKS = 100
 
 def _more_hint(rec: dict, name: str, more: int, ellipsis: str) -> str:
     """"… and 99,900 more; `exo studies --disease gvhd` lists them"."""
-    import shlex  # noqa: PLC0415
+    import shlex
 
     key = shlex.quote(rec["key"])
     listing = {
@@ -116,7 +116,7 @@ def _more_hint(rec: dict, name: str, more: int, ellipsis: str) -> str:
 def _panel_wrap(text: str, width: int) -> list[str]:
     """Lines of at most ``width`` cells, broken at spaces; a word longer than a
     line is broken after its hyphens, then anywhere. Line breaks are kept."""
-    from .render import wrap_cells  # noqa: PLC0415
+    from .render import wrap_cells
 
     return [line for para in text.split("\n") for line in wrap_cells(para, max(1, width), break_words=True)]
 
@@ -128,9 +128,9 @@ def _detail_panel(d: dict, rows, out: TextIO, *, color: bool, width: int | None)
     grid measured every row of every list (56 s for a disease with 100,000
     studies); long lists are capped at MAX_LINKS.
     """
-    from rich.text import Text  # noqa: PLC0415
+    from rich.text import Text
 
-    from .text import cells, chop, clip, pad  # noqa: PLC0415
+    from .text import cells, chop, clip, pad
 
     rec = d["record"]
     con = console(out, color, width)
@@ -201,7 +201,7 @@ def _detail_panel(d: dict, rows, out: TextIO, *, color: bool, width: int | None)
 # -- map --------------------------------------------------------------------------
 
 
-def render_map(cat, m: dict, objs: list[dict], fmt: Format, out: TextIO, *, color: bool = True, width: int | None = None) -> None:
+def render_map(m: dict, objs: list[dict], fmt: Format, out: TextIO, *, color: bool = True, width: int | None = None) -> None:
     """The evidence map as a grid on a terminal, or one object per cell."""
     if fmt in (Format.JSON, Format.JSONL):
         write_json(objs, fmt, out)
@@ -221,7 +221,7 @@ def render_map(cat, m: dict, objs: list[dict], fmt: Format, out: TextIO, *, colo
             for r in rows
         ]
         if fmt is Format.CSV:
-            import csv  # noqa: PLC0415
+            import csv
 
             w = csv.writer(out, lineterminator="\n")
             w.writerow(header)
@@ -237,7 +237,7 @@ def render_map(cat, m: dict, objs: list[dict], fmt: Format, out: TextIO, *, colo
             for line in lines:
                 out.write("\t".join(line) + "\n")
         return
-    _map_grid(cat, m, out, color=color, width=width)
+    _map_grid(m, out, color=color, width=width)
 
 
 HEAT = ("black on light_goldenrod1", "black on orange1", "white on dark_orange3", "bold white on red3")
@@ -266,13 +266,13 @@ def _short_heads(cols: list[str], size: int) -> list[str]:
     return [str(i + 1) for i in range(len(cols))]
 
 
-def _map_grid(cat, m: dict, out: TextIO, *, color: bool, width: int | None) -> None:
+def _map_grid(m: dict, out: TextIO, *, color: bool, width: int | None) -> None:
     """The grid, laid out by hand so it never overflows and never cuts a name.
 
     Narrow terminals get short column heads with a legend; if even those do
     not fit, the columns are split over several grids.
     """
-    from rich.text import Text  # noqa: PLC0415
+    from rich.text import Text
 
     rows, cols = m["row_keys"], m["col_keys"]
     cells = m["cells"]
@@ -364,7 +364,7 @@ def render_stats(s: dict, fmt: Format, out: TextIO, *, color: bool = True, width
         rows.append(("area", k, str(v)))
     if fmt is not Format.TABLE:
         if fmt is Format.CSV:
-            import csv  # noqa: PLC0415
+            import csv
 
             w = csv.writer(out, lineterminator="\n")
             w.writerow(["group", "name", "count"])
@@ -386,10 +386,10 @@ def render_stats(s: dict, fmt: Format, out: TextIO, *, color: bool = True, width
 
 
 def _stats_view(s: dict, out: TextIO, *, color: bool, width: int | None) -> None:
-    from rich import box  # noqa: PLC0415
-    from rich.console import Group  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
-    from rich.text import Text  # noqa: PLC0415
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
 
     con = console(out, color, width)
     counts = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=Text("records"), title_justify="left")

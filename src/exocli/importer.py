@@ -161,7 +161,10 @@ def _unknown_format_problem(text: str, filename: str) -> Problem:
     if _WOS_TAGGED.search(text[:2000]):
         msg = "this is Web of Science's tagged format; export the records as RIS (\"RIS (other reference software)\") and import that"
     else:
-        msg = "not a reference file exo can read: no BibTeX entry (@article{...}), RIS record (TY  - ), CSL-JSON array or PubMed/MEDLINE record (PMID- ) found"
+        msg = (
+            "not a reference file exo can read: no BibTeX entry (@article{...}), RIS record (TY  - ), "
+            "CSL-JSON array or PubMed/MEDLINE record (PMID- ) found"
+        )
     return Problem(filename, msg)
 
 
@@ -462,8 +465,8 @@ def read_bibtex(text: str, filename: str = "-") -> Batch:
     entry type is read. Names are split by BibTeX's rules ("Last, First",
     "First von Last", "Last, Jr, First"; "and others" sets ``et_al``).
     """
-    import bibtexparser  # noqa: PLC0415 - only BibTeX imports need it
-    from bibtexparser import model as bm  # noqa: PLC0415
+    import bibtexparser
+    from bibtexparser import model as bm
 
     batch = Batch(filename, "bibtex")
     library = bibtexparser.parse_string(text, parse_stack=[])
@@ -576,7 +579,7 @@ def latex_to_text(value: str) -> str:
         return clean(value)
     global _LATEX
     if _LATEX is None:
-        from pylatexenc.latex2text import LatexNodes2Text  # noqa: PLC0415 - bibtexparser 2 depends on it
+        from pylatexenc.latex2text import LatexNodes2Text
 
         _LATEX = LatexNodes2Text(math_mode="text", strict_latex_spaces=True)
     try:
@@ -588,7 +591,7 @@ def latex_to_text(value: str) -> str:
 
 def _bib_names(raw: str) -> tuple[list[str], bool]:
     """Authors of a BibTeX name list as "Surname, I.", and whether it ended in "and others"."""
-    from bibtexparser.middlewares.names import (  # noqa: PLC0415
+    from bibtexparser.middlewares.names import (
         parse_single_name_into_parts,
         split_multiple_persons_names,
     )
@@ -690,7 +693,7 @@ def read_ris(text: str, filename: str = "-") -> Batch:
     in C7 and the date in DA ("2024 JAN 22"); Zotero writes ``PY  -
     2007/03/21/``. Each record is located by the line of its ``TY`` tag.
     """
-    import rispy  # noqa: PLC0415 - only RIS imports need it
+    import rispy
 
     batch = Batch(filename, "ris")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -818,7 +821,7 @@ def read_csl_json(text: str, filename: str = "-") -> Batch:
     ``date-parts`` (numbers or strings), ``raw`` or ``literal``; titles may
     hold CSL's HTML-like markup, which is removed.
     """
-    import json  # noqa: PLC0415
+    import json
 
     batch = Batch(filename, "csl-json")
     decoder = json.JSONDecoder()
@@ -1437,7 +1440,7 @@ def suggest(study: dict, vocab: Vocabulary) -> tuple[dict, list[str]]:
 
 def schema_problems(key: str, study: dict, path: str = "-") -> list[Problem]:
     """What the loader would find wrong with a study record (`loader.check_record`); [] when fine."""
-    from .loader import _Locator, check_record  # noqa: PLC0415
+    from .loader import _Locator, check_record
 
     problems: list[Problem] = []
     body = {k: v for k, v in study.items() if k not in ("type", "key")}
@@ -1458,7 +1461,7 @@ def _toml_value(value: object) -> str:
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, str) and not _NEEDS_ESCAPE.search(value):
         return f'"{value}"'  # NOTE: nothing to escape; ten times faster than a dumps() per value
-    import tomli_w  # noqa: PLC0415 - only writing needs it
+    import tomli_w
 
     return tomli_w.dumps({"v": value})[4:].rstrip("\n")
 
@@ -1495,7 +1498,7 @@ def append_studies(folder: str | Path, studies: list[dict]) -> Path:
     are parsed back before the file is replaced, atomically (a temporary
     file in the same folder, then os.replace).
     """
-    from .files import write_atomic  # noqa: PLC0415
+    from .files import write_atomic
 
     path = Path(folder) / "studies.toml"
     problems: list[Problem] = []
@@ -1544,7 +1547,7 @@ def append_studies(folder: str | Path, studies: list[dict]) -> Path:
 def _loads(text: str) -> dict:
     """TOML parsed as the loader parses a big file (toml_rs, TOML 1.0), with
     tomllib's verdict and message when that fails."""
-    from .loader import _fast_loads  # noqa: PLC0415
+    from .loader import _fast_loads
 
     fast = _fast_loads()
     if fast is not None:
@@ -1557,9 +1560,9 @@ def _loads(text: str) -> dict:
 
 def _tomllib():
     try:
-        import tomllib  # noqa: PLC0415
+        import tomllib
     except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib  # noqa: PLC0415
+        import tomli as tomllib
     return tomllib
 
 

@@ -995,7 +995,7 @@ def _annotation_problems(fs: list[Folder]) -> list[Problem]:
     """What is wrong with the library's annotations.toml, when one of the folders is the library."""
     for f in fs:
         if is_library(f) and (f.path / model.ANNOTATIONS_FILE).is_file():
-            from . import annotations  # noqa: PLC0415
+            from . import annotations
 
             try:
                 annotations.load(f.path)

@@ -105,7 +105,7 @@ def resolve_names(what: str, value: str, candidates: list[tuple[str, list[str]]]
         return Resolution(what, value, list(dict.fromkeys(exact)), True)
     if phrase:
         return Resolution(what, value, list(dict.fromkeys(phrase)), False)
-    from rapidfuzz import fuzz, process  # noqa: PLC0415
+    from rapidfuzz import fuzz, process
 
     if len(vw) == 1 and len(vw[0]) >= 4:
         word = vw[0]
@@ -210,7 +210,7 @@ def with_tags(cat: Catalog, values: list[str]) -> set[int]:
         if not v.strip():
             raise UsageError("empty tag", "give a tag; `exo tags` lists them")
         if v.strip().casefold() not in folded:
-            from .loader import close_matches  # noqa: PLC0415
+            from .loader import close_matches
 
             err = NotFound("tag", v, close_matches(v, list(tags)))
             if not err.suggestions:
@@ -352,7 +352,7 @@ def text_filter(cat: Catalog, ids: list[int], text: str, type_name: str) -> list
     """The ids that also match free text, best match first."""
     if not text.strip():
         return ids
-    from .search import search  # noqa: PLC0415
+    from .search import search
 
     keep = set(ids)
     return [h.rid for h in search(cat, text, {type_name}, limit=None) if h.rid in keep]
@@ -479,7 +479,7 @@ def listing(
             return bool(said) and any(p.search(said) for p in phrases)
 
         ids = [i for i in ids if meets(i)]
-    for field, want in (flags or {}).items():
+    for name, want in (flags or {}).items():
         if want is not None:
-            ids = [i for i in ids if bool(cat.record(i).get(field)) == want]
+            ids = [i for i in ids if bool(cat.record(i).get(name)) == want]
     return text_filter(cat, ids, text, type_name), notes

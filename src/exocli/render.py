@@ -208,7 +208,7 @@ def render(
 def wrap_lines(text: str, width: int, indent: int = 4) -> str:
     """Wrap each line to ``width`` with a hanging indent, never splitting a word
     (a DOI or URL stays whole). For long citations on a terminal."""
-    import textwrap  # noqa: PLC0415
+    import textwrap
 
     width = max(20, width)
     out = []
@@ -244,7 +244,7 @@ def write_csv(out: TextIO, *parts) -> None:
     """Rows as CSV, one line each: fields holding the delimiter, a quote or a
     line break are quoted (rows with a carriage return quoted whole: the csv
     module leaves a lone CR bare when lines end in LF)."""
-    import csv  # noqa: PLC0415
+    import csv
 
     w = csv.writer(out, lineterminator="\n")
     all_quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
@@ -305,7 +305,7 @@ STYLE = {
 
 
 def console(out: TextIO, color: bool, width: int | None = None):
-    from rich.console import Console  # noqa: PLC0415
+    from rich.console import Console
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:
@@ -396,7 +396,7 @@ def _table(objs: list[dict], cols: list[str], out: TextIO, *, color: bool, width
     layout is then simple enough to draw directly, which also spares
     importing rich's table machinery on every terminal listing.
     """
-    from rich.text import Text  # noqa: PLC0415
+    from rich.text import Text
 
     con = console(out, color, width)
     rows = [[printable(cell_text(o, c, True)) for c in cols] for o in objs]
@@ -442,7 +442,7 @@ def _wrap(text: str, width: int) -> str:
     """Wrap at spaces and, failing that, after hyphens (graft-versus-/host),
     so long compound words break where a reader expects. Widths are terminal
     cells: a CJK character or an emoji takes two."""
-    import textwrap  # noqa: PLC0415
+    import textwrap
 
     if cells(text) <= width:
         return text
@@ -460,7 +460,7 @@ def wrap_cells(text: str, width: int, break_words: bool) -> list[str]:
     than a line is broken after its hyphens and then anywhere if
     ``break_words``, else only where it holds wide (CJK) characters, which
     may break between any two; a DOI or URL stays whole."""
-    import re  # noqa: PLC0415
+    import re
 
     lines: list[str] = []
     line, used = "", 0

@@ -572,7 +572,7 @@ def _field_holding(cat: Catalog, et: model.EntityType, rec: dict, w: str) -> str
     fields = [(et.field(name), name) for name in [*order, *model.ANNOTATION_FIELDS] if rec.get(name) is not None]
     # NOTE: the record's own text first; the names of what it links to (a
     # look-up each) only when the word is in none of its fields.
-    for f, name in fields:
+    for _, name in fields:
         value = rec[name]
         for v in value if isinstance(value, list) else [value]:
             v = str(v)

@@ -569,7 +569,7 @@ def _build_file(d: Path, path: Path, folders: list, state: str, progress) -> tup
         os.close(fd)
         conn = _connect(str(tmp), ro=False)
         _tune_for_build(conn)
-        warnings = build(conn, folders, state, progress)
+        build(conn, folders, state, progress)  # its warnings are read back from the store
         conn.close()
         conn = None
         os.replace(tmp, path)

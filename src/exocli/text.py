@@ -101,7 +101,7 @@ def json_text(obj: object, indent: int | None = None) -> str:
     characters (INVISIBLE_RANGES) written as \\u escapes, so the text is safe
     to show on a terminal and reads back to exactly the same strings (json
     escapes C0 controls itself)."""
-    import json  # noqa: PLC0415
+    import json
 
     text = json.dumps(obj, ensure_ascii=False, indent=indent)
     return _INVISIBLE.sub(_json_escape, text)

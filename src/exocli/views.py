@@ -67,7 +67,7 @@ def detail(cat: Catalog, rid: int) -> dict:
         # As the filters do, a broader record takes in its narrower ones'
         # studies and companies (cancer its subtypes, msc every MSC tissue,
         # a section its subsections).
-        from .query import conditions_naming, descendants  # noqa: PLC0415
+        from .query import conditions_naming, descendants
 
         field = {"disease": "diseases", "source": "sources", "topic": "topics"}[rec["type"]]
         for name in ("studies", "companies"):
@@ -207,7 +207,7 @@ def exact_label(cat: Catalog, axis: str, key: str) -> str:
     """``key``, or "msc, tissue not stated" where the key has narrower records."""
     if axis not in EXACT:
         return key
-    from .query import descendants  # noqa: PLC0415
+    from .query import descendants
 
     return f"{key}, {EXACT[axis]}" if descendants(cat, axis, key) else key
 

@@ -76,7 +76,7 @@ DAMAGE = {
     "corrupt-one-byte-flipped": _flip_one_byte,
     "truncated-to-half": lambda d: d[: len(d) // 2],
     "truncated-to-header": lambda d: d[:16],
-    "truncated-to-nothing": lambda d: b"",
+    "truncated-to-nothing": lambda _: b"",
     "pages-are-not-sqlite": lambda d: d[:100] + b"\x00not a database page" * (len(d) // 20),
     "extra-bytes-appended": lambda d: d + b"trailing junk",
 }

@@ -26,7 +26,7 @@ from exo_hostile import (
     MARKUP,
     OSC_TITLE,
     base_env,
-    evil_data,  # noqa: F401 - fixture
+    evil_data,  # noqa: F401 - a fixture, used by name
     exo,
     raw_escapes,
     run_on_pty,

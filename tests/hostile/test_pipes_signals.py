@@ -21,7 +21,7 @@ from exo_hostile import (
     EXO,
     assert_only_complete_caches,
     base_env,
-    big_data,  # noqa: F401 - fixture
+    big_data,  # noqa: F401 - a fixture, used by name
     cache_files,
     run,
     synthetic_studies,
