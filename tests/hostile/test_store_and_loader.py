@@ -104,6 +104,19 @@ def private(path: Path) -> bool:
 # -- 1. planted caches ------------------------------------------------------------------------
 
 
+def test_the_cache_folder_is_made_private_whatever_the_umask(tmp_path, clean):
+    """Under umask 000 the folders exo makes must not be writable by others:
+    not the cache folder, and not the folders it makes to reach it."""
+    cache = tmp_path / "new" / "deeper" / "exo"
+    env = base_env(cache=cache)
+    assert_same_as_clean(env, clean, times=1, preexec_fn=lambda: os.umask(0))
+    for d in (tmp_path / "new", tmp_path / "new" / "deeper"):
+        assert not os.stat(d).st_mode & 0o022, f"{d} made writable by others: {oct(os.stat(d).st_mode)}"
+    assert stat.S_IMODE(os.stat(cache).st_mode) == 0o700, oct(os.stat(cache).st_mode)
+    files = list(cache.glob("exo-*.sqlite3"))
+    assert len(files) == 1 and private(files[0]), [(f, oct(os.stat(f).st_mode)) for f in files]
+
+
 @pytest.mark.skipif(not ROOT, reason="only root can give a file to another user")
 def test_a_store_owned_by_another_user_is_ignored_and_replaced(tmp_path, clean):
     cache = tmp_path / "cache"
