@@ -695,7 +695,9 @@ class Reader:
             return None
         with f:
             try:
-                raw = f.read(MAX_FILE_BYTES + 1)
+                # NOTE: read(n) sets aside n bytes first; _open has checked this
+                # is a regular file within MAX_FILE_BYTES, so read it at its size.
+                raw = f.read()
             except OSError as e:
                 report.problems.append(Problem(str(path), f"cannot read: {e.strerror or e}"))
                 report.whole = True

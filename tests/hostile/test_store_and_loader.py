@@ -451,6 +451,35 @@ def test_a_symlink_to_nothing_as_a_data_file_cannot_be_read(tmp_path, name, kind
     _assert_cannot_read(folder, path, "cannot read")
 
 
+def _limit_memory() -> None:
+    # NOTE: a regression reading /dev/zero must fail fast here, not take the
+    # machine's memory; a normal run fits well within this.
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+@pytest.mark.parametrize("name", ["studies.toml", "diseases.toml"])
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo"])
+def test_a_device_or_fifo_as_a_data_file_is_refused_without_a_hang(tmp_path, name, kind):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / name
+    if kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    else:
+        os.mkfifo(path)
+    _assert_cannot_read(folder, path, "cannot read", "not a regular file", preexec_fn=_limit_memory)
+
+
+def test_a_normal_run_needs_no_more_memory_than_its_data(tmp_path, clean):
+    """A data file is read at its size: no buffer the size of the file cap."""
+    folder = write(tmp_path / "data", "diseases.toml", '[flu]\nname = "influenza"\ncategory = "immune"\n').parent
+    p = run(["show", "flu", "--data", str(folder), "--json"], base_env(cache=tmp_path / "cache"), preexec_fn=_limit_memory)
+    assert p.returncode == 0 and json.loads(p.stdout)["key"] == "flu", p.stderr
+    assert_same_as_clean(base_env(cache=tmp_path / "cache2"), clean, times=1, preexec_fn=_limit_memory)
+
+
 # -- 18. a FIFO where the store goes -------------------------------------------------------------
 
 
