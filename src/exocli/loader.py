@@ -17,9 +17,11 @@ the knowledge base down (`exo validate` stays strict).
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import re
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -137,9 +139,31 @@ def _fast_loads():
         return None
 
     def loads(text: str) -> dict:
+        # NOTE: toml_rs reads integers of any length; tomllib (and str()) refuse
+        # those Python will not convert, so such a text gets tomllib's verdict.
+        if _long_integer(text):
+            raise ValueError("an integer too long to convert")
         return toml_rs.loads(text, toml_version="1.0.0")
 
     return loads
+
+
+def _int_digits() -> int:
+    """The most digits Python converts between an integer and text (0: no limit)."""
+    return getattr(sys, "get_int_max_str_digits", lambda: 0)()
+
+
+def _long_integer(text: str) -> re.Match | None:
+    """Where a run of more digits than Python converts is, if any (a number or not)."""
+    limit = _int_digits()
+    return _digit_run(limit).search(text) if limit else None
+
+
+@functools.lru_cache(maxsize=4)
+def _digit_run(limit: int) -> re.Pattern:
+    # NOTE: no lookbehind for the start of the run: three times faster (6 ms a
+    # megabyte), and a run never spans lines, so the line found is the same.
+    return re.compile(rf"[0-9][0-9_]{{{limit}}}")
 
 
 _LINE_RE = re.compile(r"at line (\d+)")
@@ -168,7 +192,13 @@ def _parse(text: str, path: Path, problems: list[Problem], first_line: int = 1, 
         if isinstance(e, tomllib.TOMLDecodeError):
             problems.append(_toml_problem(e, path, first_line))
         else:
-            problems.append(Problem(str(path), f"a value cannot be read: {e}; shorten it"))
+            # NOTE: the error does not say where; find the first such number.
+            m = _long_integer(text)
+            if m:
+                line = text.count("\n", 0, m.start()) + first_line
+                problems.append(Problem(str(path), f"an integer of over {_int_digits():,} digits cannot be read; shorten it", line=line))
+            else:
+                problems.append(Problem(str(path), f"a value cannot be read: {e}; shorten it"))
     return None
 
 

@@ -26,6 +26,7 @@ from exo_hostile import (
     exo,
     run,
     snapshot,
+    synthetic_studies,
     toml_str,
 )
 
@@ -532,6 +533,23 @@ def test_a_relative_xdg_cache_home_without_home_writes_nothing(tmp_path):
 
 
 # -- 19, 20. values and folders exo cannot take -------------------------------------------------
+
+
+@pytest.mark.parametrize("size", ["small", "over-a-megabyte"])
+def test_a_5000_digit_integer_is_a_located_problem(tmp_path, size):
+    folder = tmp_path / "data"
+    head = synthetic_studies(folder, 9_000 if size != "small" else 3).joinpath("studies.toml").read_text("utf-8")
+    text = head + GOOD.replace("year = 2020", "year = " + "9" * 5000)
+    path = write(folder, "studies.toml", text)
+    line = text.count("\n", 0, text.index("9" * 5000)) + 1
+    env = base_env(cache=tmp_path / "cache")
+    v = run(["validate", str(folder)], env, timeout=120)
+    err = v.stderr.decode()
+    assert v.returncode == 2, err
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert f"{path}:{line}" in err, err
+    s = run(["studies", "--disease", "gvhd", "-o", "keys"], base_env(cache=tmp_path / "cache", data_path=folder), timeout=120)
+    assert s.returncode == 0 and b"Kordelas2014" in s.stdout.split() and b"warning" in s.stderr, s.stderr
 
 
 @pytest.mark.parametrize("how", ["loop", "inside-a-loop"])
