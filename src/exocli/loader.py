@@ -858,8 +858,11 @@ class Reader:
                     loop = path[path.index(k):] + [k]
                     origin = self.origins[where[k]]
                     report = next(r for r in self.reports if r.path == origin)
+                    # NOTE: a long loop is named by its ends, not in a line of 100,000 keys.
+                    shown = loop if len(loop) <= 12 else [*loop[:6], "...", *loop[-5:]]
+                    size = f" ({len(loop) - 1:,} {et.plural})" if len(loop) > 12 else ""
                     report.problems.append(
-                        Problem(origin, f"{et.plural} form a loop through their parents: " + " -> ".join(loop),
+                        Problem(origin, f"{et.plural} form a loop through their parents: " + " -> ".join(shown) + size,
                                 record=k, field="parent", line=None)
                     )
                 for p in path:

@@ -592,6 +592,16 @@ def test_a_long_parent_chain_validates_and_loads(tmp_path):
     assert s.returncode == 0 and json.loads(s.stdout)["parent"] == "c19998", s.stderr
 
 
+def test_a_long_parent_loop_is_reported_briefly(tmp_path):
+    folder = write(tmp_path / "data", "diseases.toml", _chain(20_000, loop=True)).parent
+    v = run(["validate", str(folder)], base_env(cache=tmp_path / "cache"), timeout=180)
+    err = v.stderr.decode()
+    assert v.returncode == 2 and "loop" in err, err[:500]
+    line = next(s for s in err.splitlines() if "loop" in s)
+    assert len(line) < 1000, f"a loop message of {len(line)} characters"
+    assert "c0" in line and "20000" in line.replace(",", ""), line
+
+
 def test_ten_thousand_bad_records_are_reported(tmp_path):
     """Every problem located, each line found without rescanning the file."""
     n = 10_000
