@@ -33,6 +33,7 @@ from .model import ENTITY_TYPES, EntityType
 INT_RANGE = {"year": (1000, 2999), "order": (0, 100_000)}
 DOI_RE = model.DOI_RE  # no braces, backslashes or invisible characters (they could break a BibTeX field)
 KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+'-]*")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_FILE_BYTES = 4 << 30  # a data file larger than this is a mistake (or /dev/zero)
 CHUNK_BYTES = 1_000_000
 PROGRESS_MIN_BYTES = 1_000_000
@@ -376,7 +377,8 @@ def _type_ok(f: model.Field, value: object) -> str | None:
     if f.kind == "date":
         if type(value) is _dt.date:
             return None
-        if isinstance(value, str):
+        # NOTE: fromisoformat also takes 20200801 and 2020-W31-6 (Python 3.11).
+        if isinstance(value, str) and _DATE_RE.fullmatch(value):
             try:
                 _dt.date.fromisoformat(value)
                 return None

@@ -650,11 +650,13 @@ REVIEW = (
         "2020-08-01T10:00:00",
         "10:00:00",
         '"2020-02-30"',
+        '"20200801"',
+        '"2020-W31-6"',
         '""',
         "20200801",
     ],
     ids=["words", "offset-datetime", "utc-datetime", "offset-datetime-text", "local-datetime", "time", "no-such-day",
-         "empty", "integer"],
+         "basic-format", "week-date", "empty", "integer"],
 )
 def test_a_date_that_is_not_a_plain_date_is_refused(tmp_path, value):
     path = write(tmp_path, "review.toml", REVIEW.format(received=value))
