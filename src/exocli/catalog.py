@@ -41,6 +41,10 @@ def _sqlable(args: tuple) -> tuple:
     return tuple(out)
 
 
+# What each column must hold; anything else means a damaged store.
+_KINDS = {"key": str, "year": int, "type": int}
+
+
 class _Column:
     """One column of the records table, read by record id on demand."""
 
@@ -53,9 +57,12 @@ class _Column:
         v = self._cache.get(rid)
         if v is None and rid not in self._cache:
             row = self._cat._one(f"SELECT {self._name} FROM records WHERE rid = ?", (rid,))
-            if row is None:
-                raise IndexError(rid)
-            v = self._cache[rid] = row[0]
+            # NOTE: ids come from the store itself, so a missing row or a value
+            # of another kind means the store disagrees with itself.
+            v = row[0] if row is not None else None
+            if type(v) is not _KINDS[self._name] or (self._name == "type" and not 0 <= v < len(ENTITY_TYPES)):
+                raise Damaged(f"record {rid}: {self._name}")
+            self._cache[rid] = v
         return v
 
     def __len__(self) -> int:
@@ -76,8 +83,15 @@ class Catalog:
             meta = dict(conn.execute("SELECT k, v FROM meta WHERE k IN ('counts', 'total')"))
             self._counts: dict[str, int] = json.loads(meta["counts"])
             self._total = int(meta["total"])
-        except (sqlite3.Error, KeyError, ValueError) as e:
+            # NOTE: one aggregate a query, so each is a single index lookup.
+            lo, hi = conn.execute("SELECT (SELECT min(rid) FROM records), (SELECT max(rid) FROM records)").fetchone()
+        except (sqlite3.Error, KeyError, ValueError, TypeError) as e:
             raise Damaged(str(e)) from None
+        counts = list(self._counts.values()) if isinstance(self._counts, dict) else None
+        if counts is None or not all(type(n) is int for n in counts) or sum(counts) != self._total:
+            raise Damaged("the counts disagree with the total")
+        if (lo, hi) != ((0, self._total - 1) if self._total else (None, None)):
+            raise Damaged("the record ids disagree with the total")
         self.keys = _Column(self, "key")
         self.years = _Column(self, "year")
         self.types = _Column(self, "type")
@@ -110,11 +124,13 @@ class Catalog:
         if rec is None:
             row = self._one("SELECT type, key, body FROM records WHERE rid = ?", (rid,))
             if row is None:
-                raise IndexError(rid)
+                raise Damaged(f"record {rid} is missing")
             try:
                 body = json.loads(row[2])
                 rec = {"type": ENTITY_TYPES[row[0]].name, "key": row[1], **body}
-            except (ValueError, IndexError, TypeError) as e:
+                if type(rec["key"]) is not str:
+                    raise TypeError("a key that is not text")
+            except (ValueError, IndexError, TypeError, RecursionError) as e:
                 raise Damaged(f"record {rid}: {e}") from None
             ann = self.annotations.get(rid)
             if ann:
@@ -155,6 +171,8 @@ class Catalog:
             part = ids[i : i + 900]
             q = f"SELECT rid, key FROM records WHERE rid IN ({','.join('?' * len(part))})"
             out.update(self._all(q, tuple(part)))
+        if len(out) != len(set(ids)):
+            raise Damaged("records are missing")
         return [out[i] for i in ids]
 
     def prime(self, rids: Iterable[int]) -> None:

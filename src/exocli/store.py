@@ -113,12 +113,17 @@ def _private_dir(d: Path, create: bool) -> bool:
     except FileNotFoundError:
         if not create:
             return False
+        # NOTE: mkdir gives the folders it makes on the way (~/.cache) the
+        # umask's mode; under umask 000 they would be open to every user.
+        old = os.umask(0o077)
         try:
             d.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.chmod(d, 0o700)  # NOTE: mkdir's mode is cut by the umask
             st = os.lstat(d)
         except OSError:
             return False
+        finally:
+            os.umask(old)
     except OSError:
         return False
     if not stat.S_ISDIR(st.st_mode):
