@@ -315,13 +315,13 @@ def filter_studies(cat: Catalog, flt: StudyFilter) -> tuple[list[int], list[Reso
 def descendants(cat: Catalog, type_name: str, key: str) -> list[str]:
     """Keys of the records of a type below ``key`` through their parents."""
     out: list[str] = []
+    seen = {key}
     todo = [key]
     while todo:
-        for rid in cat.tagged("parent", todo.pop()):
-            if cat.type_of(rid) != type_name:
-                continue
+        for rid in cat.tagged("parent", todo.pop(), type_name):
             k = cat.keys[rid]
-            if k != key and k not in out:
+            if k not in seen:
+                seen.add(k)
                 out.append(k)
                 todo.append(k)
     return out

@@ -270,7 +270,8 @@ def stats(cat: Catalog, top: int = 10) -> dict:
 
     def named(counter: Counter, type_name: str) -> list[dict]:
         out = []
-        for key, n in counter.most_common(top):
+        # NOTE: ties by key, so the same data always gives the same list.
+        for key, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
             j = cat.lookup(key, type_name)
             out.append({"key": key, "label": model.label(cat.record(j)) if j is not None else key, "count": n})
         return out
