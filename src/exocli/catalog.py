@@ -182,6 +182,8 @@ class Catalog:
             part = todo[i : i + 900]
             q = f"SELECT rid, key, type, year FROM records WHERE rid IN ({','.join('?' * len(part))})"
             for rid, key, type_, year in self._all(q, tuple(part)):
+                if type(key) is not str or type(year) is not int or type(type_) is not int or not 0 <= type_ < len(ENTITY_TYPES):
+                    raise Damaged(f"record {rid}")  # as _Column checks one by one
                 self.keys._cache[rid] = key
                 self.types._cache[rid] = type_
                 self.years._cache[rid] = year

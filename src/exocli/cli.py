@@ -28,6 +28,7 @@ from .errors import (
     ExoError,
     Interrupted,
     NotFound,
+    NothingFound,
     UsageError,
     quoted,
 )
@@ -329,7 +330,7 @@ def _explain(notes, quiet: bool) -> None:
             _err("exo: " + one_line(n.describe()))
 
 
-def _require(objs: list, what: str, out: Output | None = None, types=None, hit: bool = False) -> None:
+def _require(objs: list, what: str, out: Output | None = None, types=None, hit: bool = False, hint: str | None = None) -> None:
     """Exit 1 (like grep) when there is nothing to show.
 
     Machine formats still get their empty shape first (`[]`, a CSV header),
@@ -338,8 +339,7 @@ def _require(objs: list, what: str, out: Output | None = None, types=None, hit: 
     if not objs:
         if out is not None and out.format.value in ("json", "csv", "tsv", "markdown"):
             out.emit([], types or ["study"], hit=hit)
-        _err(f"exo: no {what}")
-        raise typer.Exit(EXIT_NOT_FOUND)
+        raise NothingFound(f"no {what}", hint)
 
 
 # -- commands -------------------------------------------------------------------
@@ -411,7 +411,7 @@ def search(
     hits = run(cat, text, types, limit, only=only)
     objs = hit_objects(cat, hits)
     if not objs:
-        _require(objs, f"match for {quoted(text)}; try fewer or other words", out, asked, hit=True)
+        _require(objs, f"match for {quoted(text)}", out, asked, hit=True, hint="try fewer or other words")
     out.emit(objs, asked, hit=True)
     if hits.total > len(objs):
         more = "more than " if hits.at_least else ""
@@ -941,7 +941,7 @@ def tags_(
         _err(f"exo: note: annotations.toml names {n} record{'s' if n != 1 else ''} not loaded now ({one_line(shown)}); "
              "their tags are kept, not counted")
     if not objs:
-        _require(objs, "tags yet; `exo tag KEY TAG` adds one", out, ["tag"])
+        _require(objs, "tags yet", out, ["tag"], hint="`exo tag KEY TAG` adds one")
     out.emit(objs, ["tag"])
 
 

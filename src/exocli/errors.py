@@ -49,6 +49,12 @@ class NotFound(ExoError):
         super().__init__(f"no {what} matches {quoted(value)}", hint)
 
 
+class NothingFound(ExoError):
+    """A query or listing that is valid but finds nothing (exit 1, like grep)."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
 class UsageError(ExoError):
     """A bad option value or combination (exit 2)."""
 
