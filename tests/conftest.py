@@ -1,8 +1,7 @@
-"""Shared helpers: run the real CLI, locate the bundled data and the seed text."""
+"""Shared helpers: run the real CLI, locate the bundled data and the review's text."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -48,11 +47,18 @@ def data_dir() -> Path:
     return bundled_data_dir()
 
 
-def seed_path() -> Path | None:
-    """The review text, kept beside the project as ../shared/seeds/."""
-    for parent in [ROOT, *ROOT.parents]:
-        p = parent / "shared" / "seeds" / "000_13c9b063239dd67e.txt"
-        if p.exists():
-            return p
-    env = os.environ.get("EXO_SEED")
-    return Path(env) if env and Path(env).exists() else None
+def seed_path() -> Path:
+    """The review's text (a PDF turned into text), kept in tests/data so the
+    suite needs nothing outside the repository."""
+    return ROOT / "tests" / "data" / "review.txt"
+
+
+SLOW_FIXTURES = {"big_data", "huge_data", "warm_big"}
+SLOW_MODULES = {"test_properties.py", "test_packaging.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests that build big data folders or many cases as slow."""
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())) or item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

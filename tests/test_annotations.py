@@ -73,7 +73,6 @@ def test_a_title_basis_quotes_the_title(studies):
             assert words in s["title"], (k, words)
 
 
-@pytest.mark.skipif(SEED is None, reason="the review text is not beside the project")
 def test_a_review_basis_quotes_the_review(studies):
     body = review_body()
     quoted = 0

@@ -113,7 +113,7 @@ def read_seed_references(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     return repaired, printed
 
 
-SEED_REFS, SEED_PRINTED = read_seed_references(SEED) if SEED else ({}, {})
+SEED_REFS, SEED_PRINTED = read_seed_references(SEED)
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,6 @@ def review_lines(citable, cli_env) -> dict[str, str]:
     return dict(zip(keys, lines))
 
 
-@pytest.mark.skipif(SEED is None, reason=NO_SEED)
 def test_seed_reference_list_is_read_whole(cat):
     assert len(SEED_REFS) == 114
     assert set(SEED_REFS) == {cat.keys[i] for i in cat.ids("study")}
@@ -159,13 +158,11 @@ def test_seed_reference_list_is_read_whole(cat):
         assert re.sub(r"\s", "", SEED_PRINTED[key]).endswith(re.sub(r"\s", "", bad))
 
 
-@pytest.mark.skipif(SEED is None, reason=NO_SEED)
 @pytest.mark.parametrize("key", sorted(SEED_REFS) or ["-"])
 def test_review_style_reproduces_the_printed_entry(key, review_lines):
     assert review_lines[key] == SEED_REFS[key]
 
 
-@pytest.mark.skipif(SEED is None, reason=NO_SEED)
 def test_intext_citations_are_the_ones_the_review_uses(citable):
     """Every in-text citation we print occurs in the review's own text."""
     lines = SEED.read_text("utf-8").splitlines()
@@ -200,7 +197,6 @@ def test_intext_shapes():
     assert (r.code, r.stdout, r.stderr) == (0, "(Bruno et al., 2009; Kordelas et al., 2014)\n", "")
 
 
-@pytest.mark.skipif(SEED is None, reason=NO_SEED)
 def test_a_parenthetical_of_two_keys_is_one_the_review_prints():
     body = re.sub(r"\s+", " ", SEED.read_text("utf-8"))
     r = exo("cite", "Kordelas2014", "Fujii2018", "Lai2018", "--style", "intext")
