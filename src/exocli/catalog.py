@@ -45,6 +45,12 @@ def _sqlable(args: tuple) -> tuple:
 _KINDS = {"key": str, "year": int, "type": int}
 
 
+# rapidfuzz cut-offs for "did you mean" (0-100).
+KEY_CLOSE = 75  # a key spelt nearly right (kordelass); 75 keeps Smith2024 from suggesting "mi"
+NAME_CLOSE = 80  # a name spelt nearly right: names are shorter and closer to each other than keys
+NAME_BEGUN = 85  # the start of a longer name (capricr), by partial_ratio
+
+
 class _Column:
     """One column of the records table, read by record id on demand."""
 
@@ -260,19 +266,19 @@ class Catalog:
             args = args + (q[0], q[0] + "\U0010ffff")
         pool = {f: k for f, k in self._all(f"SELECT fold, key FROM records {where}", args)}
         # NOTE: a score of 75 on ratio keeps Smith2024 from suggesting "mi".
-        hits = process.extract(q, list(pool), scorer=fuzz.ratio, limit=n, score_cutoff=75)
+        hits = process.extract(q, list(pool), scorer=fuzz.ratio, limit=n, score_cutoff=KEY_CLOSE)
         out = [pool[h[0]] for h in hits]
         if len(out) < n:
             names = {f: r for f, r in self._all("SELECT name, rid FROM names")}
             from .text import compact
 
             c = compact(key)[:200]
-            found = process.extract(c, list(names), scorer=fuzz.ratio, limit=n, score_cutoff=80)
+            found = process.extract(c, list(names), scorer=fuzz.ratio, limit=n, score_cutoff=NAME_CLOSE)
             if len(c) >= 5:
                 # A name begun or half-remembered ("capricr"): the start of a
                 # longer name, never a short name inside the query ("mi").
                 longer = [nm for nm in names if len(nm) >= len(c)]
-                found += process.extract(c, longer, scorer=fuzz.partial_ratio, limit=n, score_cutoff=85)
+                found += process.extract(c, longer, scorer=fuzz.partial_ratio, limit=n, score_cutoff=NAME_BEGUN)
             for h in found:
                 k = self.keys[names[h[0]]]
                 if k not in out and (type_name is None or self.type_of(names[h[0]]) == type_name):

@@ -234,12 +234,11 @@ def _not_found(cat, unknown: list[str]) -> NotFound:
 class Name:
     """An author as printed: ``family`` and ``given`` ("Deregibus", "M. C.")."""
 
-    __slots__ = ("family", "given", "printed")
+    __slots__ = ("family", "given")
 
-    def __init__(self, family: str, given: str, printed: str) -> None:
+    def __init__(self, family: str, given: str) -> None:
         self.family = family
         self.given = given
-        self.printed = printed
 
     def __repr__(self) -> str:
         return f"Name({self.family!r}, {self.given!r})"
@@ -267,8 +266,8 @@ def parse_name(printed: str) -> Name:
     """Split "Surname, I. I." at its first comma; a name with no comma is all family."""
     family, sep, given = printed.partition(",")
     if not sep:
-        return Name(printed.strip(), "", printed)
-    return Name(family.strip(), given.strip(), printed)
+        return Name(printed.strip(), "")
+    return Name(family.strip(), given.strip())
 
 
 def _names(rec: dict) -> list[Name]:

@@ -14,7 +14,6 @@ from .render import Format, cell_text, console, glyph, md_cell, object_for, shee
 from .text import one_line, printable
 from .views import row_studies, summary_line
 
-_SKIP = {"type", "key"}
 
 
 def _detail_json(d: dict) -> dict:

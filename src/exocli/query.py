@@ -18,6 +18,11 @@ from .errors import NotFound, UsageError, quoted
 from .text import compact, fold, words
 
 
+# rapidfuzz cut-offs for reading filter values (0-100).
+WORD_CLOSE = 85  # one word of a name nearly spelt (diabetis -> diabetes)
+VALUE_CLOSE = 82  # the whole value, in any word order ("diabetes type 2")
+SUGGEST_CLOSE = 50  # loose enough to offer "did you mean" when nothing matched
+
 @dataclass
 class Resolution:
     """What a loose filter value was taken to mean."""
@@ -112,7 +117,7 @@ def resolve_names(what: str, value: str, candidates: list[tuple[str, list[str]]]
         close = [
             k
             for k, names in joined.items()
-            if any(w.startswith(word) or (len(w) >= 4 and fuzz.ratio(word, w) >= 85) for n in names for w in n.split())
+            if any(w.startswith(word) or (len(w) >= 4 and fuzz.ratio(word, w) >= WORD_CLOSE) for n in names for w in n.split())
         ]
         if close:
             return Resolution(what, value, list(dict.fromkeys(close)), False)
@@ -121,12 +126,12 @@ def resolve_names(what: str, value: str, candidates: list[tuple[str, list[str]]]
         for n in names:
             flat.setdefault(n, k)
     # Word order does not matter ("diabetes type 2"); near-ties all count.
-    found = process.extract(" ".join(vw)[:200], list(flat), scorer=fuzz.token_sort_ratio, score_cutoff=82, limit=10)
+    found = process.extract(" ".join(vw)[:200], list(flat), scorer=fuzz.token_sort_ratio, score_cutoff=VALUE_CLOSE, limit=10)
     if found:
         top = found[0][1]
         keys = list(dict.fromkeys(flat[f[0]] for f in found if f[1] >= top - 2))
         return Resolution(what, value, keys, False)
-    near = process.extract(" ".join(vw)[:200], list(flat), scorer=fuzz.WRatio, limit=8, score_cutoff=50)
+    near = process.extract(" ".join(vw)[:200], list(flat), scorer=fuzz.WRatio, limit=8, score_cutoff=SUGGEST_CLOSE)
     suggestions = list(dict.fromkeys(flat[n[0]] for n in near))[:3]
     err = NotFound(what, value, suggestions)
     if not suggestions:
