@@ -18,14 +18,14 @@ COMMANDS = ["search", "studies", "diseases", "sources", "companies", "terms", "t
 
 def test_version_names_data_release_and_doi():
     r = exo("--version")
-    assert r.code == 0
+    assert r.code == 0, r
     assert r.stdout.startswith("exo ")
     assert "data release" in r.stdout and "10.3389/fphar.2020.590470" in r.stdout
 
 
 def test_help_leads_with_examples():
     r = exo("--help")
-    assert r.code == 0
+    assert r.code == 0, r
     assert "Examples:" in r.stdout and "exo search gvhd" in r.stdout
 
 
@@ -67,7 +67,7 @@ def test_search_typo_and_product():
 
 def test_search_plain_when_piped():
     r = exo("search", "gvhd")
-    assert r.code == 0
+    assert r.code == 0, r
     lines = r.stdout.splitlines()
     assert lines[0].split("\t")[:2] == ["disease", "gvhd"]
     assert all("\t" in line for line in lines)
@@ -83,7 +83,7 @@ def test_search_nothing_exits_1():
 
 def test_search_limit_and_type():
     r = exo("search", "exosomes", "-n", "3", "--type", "study", "-o", "keys")
-    assert r.code == 0
+    assert r.code == 0, r
     assert len(r.stdout.split()) == 3
 
 
@@ -102,7 +102,7 @@ def keys(r):
 
 def test_studies_all():
     r = exo("studies", "-o", "keys")
-    assert r.code == 0
+    assert r.code == 0, r
     assert len(keys(r)) == 114
 
 
@@ -125,7 +125,10 @@ def test_studies_all():
 def test_studies_filters(args, expected, note):
     r = exo("studies", *args, "-o", "keys")
     if not expected:
-        assert r.code == 1
+        # A known value no study is tagged with: an empty result, not an
+        # unknown value (which would name the closest ones).
+        assert r.code == 1 and r.stdout == "", r
+        assert r.stderr == "Error: no studies match\n", r
         return
     assert r.code == 0, r
     assert set(keys(r)) == expected
@@ -149,12 +152,22 @@ def test_filters_combine_with_and():
 
 
 def test_year_and_ranges():
-    y = json.loads(exo("studies", "--year", "2018", "--json").stdout)
-    assert y and all(s["year"] == 2018 for s in y)
-    rng = json.loads(exo("studies", "--year", "2017..2019", "--json").stdout)
-    assert {s["year"] for s in rng} == {2017, 2018, 2019}
-    assert all(s["year"] <= 2010 for s in json.loads(exo("studies", "--year", "..2010", "--json").stdout))
-    assert all(s["year"] >= 2020 for s in json.loads(exo("studies", "--year", "2020..", "--json").stdout))
+    every = json.loads(exo("studies", "--json").stdout)
+
+    def years(*args):
+        r = exo("studies", *args, "--json")
+        assert r.code == 0, r
+        return [s["year"] for s in json.loads(r.stdout)]
+
+    def count(lo, hi):
+        return sum(1 for s in every if lo <= s["year"] <= hi)
+
+    assert years("--year", "2018") == [2018] * count(2018, 2018) and count(2018, 2018) > 10
+    assert sorted(set(years("--year", "2017..2019"))) == [2017, 2018, 2019]
+    assert len(years("--year", "2017..2019")) == count(2017, 2019)
+    early, late = years("--year", "..2010"), years("--year", "2020..")
+    assert early and max(early) <= 2010 and len(early) == count(0, 2010)
+    assert late and min(late) >= 2020 and len(late) == count(2020, 9999)
 
 
 @pytest.mark.parametrize("bad", ["20x", "2019..2017", "", "1..2"])
@@ -214,10 +227,19 @@ def test_csv_read_back_by_csv_module():
     assert bruno["doi"] == "10.1681/asn.2008070798"
 
 
-def test_tsv_has_header_and_escapes():
+def test_tsv_has_header_and_escapes(tmp_path):
     out = exo("companies", "-o", "tsv").stdout.splitlines()
     assert out[0].split("\t") == ["key", "name", "areas", "products"]
     assert len(out) == 27
+    # A tab, a newline and a backslash in a value never split a row or a cell.
+    (tmp_path / "studies.toml").write_text(
+        '[Odd2020]\ntitle = "A\\tB\\nC \\\\ D"\nauthors = ["Odd, A."]\nyear = 2020\n', encoding="utf-8"
+    )
+    r = exo("studies", "--data", str(tmp_path), "--year", "2020", "odd", "-o", "tsv", "--fields", "key,title")
+    assert r.code == 0, r
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 and lines[1].count("\t") == 1, r.stdout
+    assert lines[1].split("\t")[0] == "Odd2020" and "\n" not in lines[1].split("\t")[1]
 
 
 def test_markdown_table():
@@ -239,10 +261,33 @@ def test_unknown_format():
 
 @pytest.mark.parametrize("fmt", [f.value for f in Format])
 def test_every_format_works_for_every_listing(fmt):
+    import csv
+    import io
+
     for cmd in (["studies"], ["diseases"], ["sources"], ["companies"], ["terms"], ["topics"], ["search", "gvhd"]):
-        r = exo(*cmd, "-o", fmt)
+        # NOTE: a table wide enough that no key has to fold (80 columns may fold one).
+        r = exo(*cmd, "-o", fmt, env={"COLUMNS": "250"} if fmt == "table" else None)
         assert r.code == 0, (cmd, fmt, r)
-        assert r.stdout
+        assert r.stderr == "" or cmd[0] == "search", (cmd, fmt, r)
+        keys_ = exo(*cmd, "-o", "keys").stdout.split()
+        assert keys_, cmd
+        # Read each format back with its own reader: every record, once.
+        if fmt == "json":
+            got = [o["key"] for o in json.loads(r.stdout)]
+        elif fmt == "jsonl":
+            got = [json.loads(line)["key"] for line in r.stdout.splitlines()]
+        elif fmt in ("csv", "tsv"):
+            rows = list(csv.DictReader(io.StringIO(r.stdout), delimiter="," if fmt == "csv" else "\t"))
+            got = [row["key"] for row in rows]
+        elif fmt == "keys":
+            got = r.stdout.split()
+        elif fmt == "markdown":
+            body = [line for line in r.stdout.splitlines()[2:] if line.startswith("|")]
+            got = [line.split("|")[1 if cmd[0] != "search" else 2].strip() for line in body]
+        else:  # plain and table: one record a line, its key in it
+            got = [k for k in keys_ if k in r.stdout]
+        assert got == keys_ or fmt in ("plain", "table"), (cmd, fmt, got[:5], keys_[:5])
+        assert set(got) == set(keys_), (cmd, fmt)
 
 
 def test_keys_pipe_into_cite():
