@@ -487,8 +487,3 @@ def _annotate(cat: Catalog, env: dict | None) -> None:
         return
     cat.annotate(data)
 
-
-def stderr_is_terminal() -> bool:
-    from .store import stderr_is_terminal as isatty
-
-    return isatty()

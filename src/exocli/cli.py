@@ -257,11 +257,11 @@ def _isatty(stream) -> bool:
 
 
 def _load(data: list[Path] | None):
-    from .catalog import load, stderr_is_terminal
+    from .catalog import load
 
     shown = []
     progress = None
-    if stderr_is_terminal():
+    if _isatty(sys.stderr):
 
         def progress(path: str, done: int, total: int) -> None:
             # Only a big file is worth a word: the bundled data parses in ms.
@@ -1063,9 +1063,7 @@ def _is_dir(path: Path) -> bool:
 
 def _import_progress():
     """A percentage on stderr while a big import is annotated (on a terminal only)."""
-    from .store import stderr_is_terminal
-
-    if not stderr_is_terminal():
+    if not _isatty(sys.stderr):
         return None
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -1080,9 +1078,7 @@ def _import_progress():
 
 
 def _err_progress(text: str) -> None:
-    from .store import stderr_is_terminal
-
-    if stderr_is_terminal():
+    if _isatty(sys.stderr):
         from .text import clip
 
         _err_line(clip(text, max(1, _stderr_columns() - 1)) if text else "")

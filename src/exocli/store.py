@@ -30,7 +30,6 @@ import json
 import os
 import sqlite3
 import stat
-import sys
 import zlib
 from pathlib import Path
 from typing import Callable, Iterable
@@ -649,13 +648,6 @@ def discard(conn: sqlite3.Connection) -> None:
         pass
     if path:
         _unlink(Path(path))
-
-
-def stderr_is_terminal() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 Progress = Callable[[str, int, int], None]
