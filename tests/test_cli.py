@@ -476,3 +476,22 @@ def test_table_cut_short_by_head_exits_quietly(tmp_path):
         r = subprocess.run(["bash", "-c", f'"$PY" -m exocli {cmd} | head -1; exit ${{PIPESTATUS[0]}}'], env=env, capture_output=True, text=True)
         assert r.returncode == 0, (cmd, r.stderr)
         assert "Traceback" not in r.stderr
+
+
+def test_a_keys_listing_decodes_no_record(monkeypatch):
+    """`studies --disease X -o keys` decodes no study: the keys come from the
+    index, so its cost does not grow with what a million studies hold.
+    (Reading the value decodes the diseases and terms it may name.)"""
+    from exocli.catalog import Catalog
+
+    real = Catalog.record
+
+    def refuse_studies(self, rid):
+        if self.type_of(rid) == "study":
+            raise AssertionError(f"study {self.keys[rid]} was decoded")
+        return real(self, rid)
+
+    monkeypatch.setattr(Catalog, "record", refuse_studies)
+    r = exo("studies", "--disease", "gvhd", "--year", "2014..2018", "-o", "keys")
+    assert r.code == 0, r
+    assert r.stdout.split() == ["Fujii2018", "Huang2017", "Kordelas2014", "Lai2018"]
