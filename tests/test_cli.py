@@ -495,3 +495,25 @@ def test_a_keys_listing_decodes_no_record(monkeypatch):
     r = exo("studies", "--disease", "gvhd", "--year", "2014..2018", "-o", "keys")
     assert r.code == 0, r
     assert r.stdout.split() == ["Fujii2018", "Huang2017", "Kordelas2014", "Lai2018"]
+
+
+@pytest.mark.parametrize(
+    "command, option, members",
+    [
+        ("studies", "--evidence", [e.value for e in __import__("exocli.model", fromlist=["x"]).Evidence]),
+        ("studies", "--kind", [e.value for e in __import__("exocli.model", fromlist=["x"]).Kind]),
+        ("studies", "--category", [e.value for e in __import__("exocli.model", fromlist=["x"]).Category]),
+        ("companies", "--area", [e.value for e in __import__("exocli.model", fromlist=["x"]).Area]),
+        ("search", "--type", [t.name for t in __import__("exocli.model", fromlist=["x"]).ENTITY_TYPES]),
+    ],
+)
+def test_help_lists_every_value_an_option_takes(command, option, members):
+    """The help of a closed-set option is built from its enum, so it names every member."""
+    r = exo(command, "--help")
+    assert r.code == 0, r
+    lines = r.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("-") and option in line)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("-")), len(lines))
+    text = " ".join(line.strip() for line in lines[start:end])
+    for m in members:
+        assert m in text, (option, m, text)

@@ -67,6 +67,17 @@ app = _new_app()
 
 # -- shared options -----------------------------------------------------------
 
+from . import model  # noqa: E402 - the schema, standard library only: help text comes from it
+
+
+def _choices(enum_type) -> str:
+    """An enum's values for a help text, so the help never drifts from what is accepted."""
+    values = [m.value for m in enum_type]
+    return ", ".join(values[:-1]) + " or " + values[-1]
+
+
+TYPES_HELP = ", ".join(t.name for t in model.ENTITY_TYPES)
+
 FormatOpt = Annotated[
     Optional[str],
     typer.Option(
@@ -369,7 +380,7 @@ def search(
     query: Annotated[List[str], typer.Argument(help="Words to look for; typos are fine.")],
     type_: Annotated[
         Optional[List[str]],
-        typer.Option("--type", "-t", help="Only these types: study, disease, source, company, term, topic (repeatable)."),
+        typer.Option("--type", "-t", help=f"Only these types: {TYPES_HELP} (repeatable)."),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most N hits.")] = 20,
     tag: TagOpt = None,
@@ -423,12 +434,12 @@ def search(
 def studies(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text the studies must match.")] = None,
     disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Disease key, name or abbreviation (repeatable: any of them); a broader one takes in the narrower (cancer: breast cancer...).")] = None,
-    category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Body system of a disease: immune, nervous, cardiovascular, cancer, ...")] = None,
+    category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Body system of a disease: " + _choices(model.Category) + ".")] = None,
     source: Annotated[Optional[List[str]], typer.Option("--source", "-s", help="Cell source: key, name or abbreviation (BMSC, adipose...); msc takes in every MSC tissue.")] = None,
     topic: Annotated[Optional[List[str]], typer.Option("--topic", help="Review section citing the study (key or title).")] = None,
     mechanism: Annotated[Optional[List[str]], typer.Option("--mechanism", "-m", help="miRNA, siRNA, pathway or molecule (miR-21, Wnt...).")] = None,
-    evidence: Annotated[Optional[List[str]], typer.Option("--evidence", "-e", help="in-vitro, animal, human, clinical or review.")] = None,
-    kind: Annotated[Optional[List[str]], typer.Option("--kind", "-k", help="research, review, methods or position-statement.")] = None,
+    evidence: Annotated[Optional[List[str]], typer.Option("--evidence", "-e", help=_choices(model.Evidence) + "; other words work too (mouse, patients, trial).")] = None,
+    kind: Annotated[Optional[List[str]], typer.Option("--kind", "-k", help=_choices(model.Kind) + ".")] = None,
     year: Annotated[Optional[List[str]], typer.Option("--year", "-y", help="A year (2018) or range (2017..2019, 2017.., ..2019).")] = None,
     sort: Annotated[Optional[str], typer.Option("--sort", help="key, year, title, journal or first-author (default: the review's order; relevance with free text).")] = None,
     reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
@@ -497,7 +508,7 @@ def _listing(type_name: str, text, format_, json_, fields, no_color, data, quiet
 @handled
 def diseases(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
-    category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Body system: immune, nervous, cardiovascular, cancer, ...")] = None,
+    category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Body system: " + _choices(model.Category) + ".")] = None,
     tag: TagOpt = None,
     format_: FormatOpt = None,
     json_: JsonOpt = False,
@@ -544,7 +555,7 @@ def sources(
 @handled
 def companies(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
-    area: Annotated[Optional[List[str]], typer.Option("--area", "-a", help="diagnostics, therapeutics, drug-delivery, regenerative, cosmetics, manufacturing, research-tools.")] = None,
+    area: Annotated[Optional[List[str]], typer.Option("--area", "-a", help=_choices(model.Area) + ".")] = None,
     disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Companies naming this disease, a narrower one, or a condition of Table 1 (epilepsy).")] = None,
     category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Companies naming a disease of this body system (cancer, nervous, ...).")] = None,
     tag: TagOpt = None,
