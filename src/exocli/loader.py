@@ -30,8 +30,7 @@ from . import model
 from .errors import DataError, Problem, quoted
 from .model import ENTITY_TYPES, EntityType
 
-INT_RANGE = {"year": (1000, 2999), "order": (0, 100_000)}
-DOI_RE = model.DOI_RE  # no braces, backslashes or invisible characters (they could break a BibTeX field)
+INT_RANGE = (-(2**31), 2**31 - 1)  # an int field without a range of its own
 KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+'-]*")
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_FILE_BYTES = 4 << 30  # a data file larger than this is a mistake (or /dev/zero)
@@ -436,18 +435,17 @@ def check_record(et: EntityType, key: str, raw: object, path: Path, problems: li
             problem(f"expected {expected}, found {type(value).__name__} {quoted(value, 60)}", name)
             ok = False
             continue
-        if name == "doi" and not DOI_RE.fullmatch(value):
-            problem(f"{quoted(value, 60)} is not a DOI; write it as 10.NNNN/suffix, without doi: or a URL", name)
-            ok = False
-            continue
         if f.kind == "int":
-            lo, hi = INT_RANGE.get(name, (-(2**31), 2**31 - 1))
+            lo, hi = f.range or INT_RANGE
             if not lo <= value <= hi:
                 problem(f"{quoted(value, 20)} is out of range; expected {lo} to {hi}", name)
                 ok = False
                 continue
         if f.pattern and not _pattern(f.pattern).fullmatch(value):
-            problem(f"{quoted(value, 60)} is not of the form {f.form or f.pattern}", name)
+            if f.what:
+                problem(f"{quoted(value, 60)} is not {f.what}; write it as {f.form}", name)
+            else:
+                problem(f"{quoted(value, 60)} is not of the form {f.form or f.pattern}", name)
             ok = False
             continue
         if f.kind == "date" and not isinstance(value, str):

@@ -114,6 +114,8 @@ class Field:
     help: str = ""
     pattern: str | None = None
     form: str = ""
+    what: str = ""  # what a value of the pattern is called, for messages ("a DOI")
+    range: tuple[int, int] | None = None  # the values an int field may take
 
 
 def _choices(e: type[enum.Enum]) -> tuple[str, ...]:
@@ -165,6 +167,16 @@ class EntityType:
 # Study fields `exo import` may fill in itself; a study lists those it did in `suggested`.
 SUGGESTABLE = ("diseases", "sources", "mechanisms", "evidence")
 
+# A DOI as a data file may hold it: "10.", the registrant's digits, "/" and a
+# suffix of visible characters. Braces and backslashes are refused: a DOI is
+# written verbatim into BibTeX (biblatex reads it so), where either could end
+# the field or start a command. Use with ``fullmatch``.
+DOI_RE = re.compile(r"10\.[0-9]+(?:\.[0-9]+)*/[^\s{}\\\x00-\x1f\x7f" + INVISIBLE_RANGES + "]+")
+
+DOI_FORM = "10.NNNN/suffix, without doi: or a URL"
+YEARS = (1000, 2999)
+
+
 STUDY = EntityType(
     "study",
     "studies.toml",
@@ -174,7 +186,7 @@ STUDY = EntityType(
         Field("title", required=True, help="title as printed"),
         Field("authors", "list", required=True, help='authors as printed, "Surname, I."'),
         Field("et_al", "bool", help="the review printed only these authors and 'et al.'"),
-        Field("year", "int", required=True),
+        Field("year", "int", required=True, range=YEARS),
         Field("journal", help="journal as printed (abbreviated), without the punctuation the list adds after it"),
         Field(
             "journal_as_printed",
@@ -183,7 +195,7 @@ STUDY = EntityType(
         Field("volume"),
         Field("issue"),
         Field("pages", help="pages or article number"),
-        Field("doi"),
+        Field("doi", pattern=DOI_RE.pattern, form=DOI_FORM, what="a DOI"),
         Field("doi_note", help="how the review printed a DOI we corrected"),
         Field("sources", "list", link="source"),
         Field("diseases", "list", link="disease"),
@@ -283,7 +295,7 @@ TOPIC = EntityType(
     (
         Field("title", required=True, help="section heading as printed"),
         Field("parent", link="topic"),
-        Field("order", "int"),
+        Field("order", "int", range=(0, 100_000)),
         Field("summary"),
     ),
     table="sections",
@@ -297,11 +309,11 @@ REVIEW = EntityType(
     (
         Field("title", required=True),
         Field("authors", "list", required=True),
-        Field("year", "int", required=True),
+        Field("year", "int", required=True, range=YEARS),
         Field("journal"),
         Field("volume"),
         Field("article"),
-        Field("doi"),
+        Field("doi", pattern=DOI_RE.pattern, form=DOI_FORM, what="a DOI"),
         Field("received", "date"),
         Field("accepted", "date"),
         Field("published", "date"),
@@ -309,12 +321,6 @@ REVIEW = EntityType(
         Field("summary"),
     ),
 )
-
-# A DOI as a data file may hold it: "10.", the registrant's digits, "/" and a
-# suffix of visible characters. Braces and backslashes are refused: a DOI is
-# written verbatim into BibTeX (biblatex reads it so), where either could end
-# the field or start a command. Use with ``fullmatch``.
-DOI_RE = re.compile(r"10\.[0-9]+(?:\.[0-9]+)*/[^\s{}\\\x00-\x1f\x7f" + INVISIBLE_RANGES + "]+")
 
 # Order matters: it is the order `exo show KEY` tries when a key is ambiguous.
 ENTITY_TYPES: tuple[EntityType, ...] = (STUDY, DISEASE, SOURCE, COMPANY, TOPIC, TERM, REVIEW)
