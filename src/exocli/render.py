@@ -42,6 +42,19 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "hit": ("type", "key", "label", "score", "matched"),
     "tag": ("key", "count", "records"),
 }
+
+
+def default_columns(type_name: str) -> tuple[str, ...]:
+    """The columns of a type: its own choice, else its key and label field
+    (so a new entity type lists without an entry here)."""
+    if type_name in DEFAULT_COLUMNS:
+        return DEFAULT_COLUMNS[type_name]
+    from . import model
+
+    et = model.BY_NAME.get(type_name)
+    return ("key", et.label_field) if et is not None else ("key",)
+
+
 # Objects that are not records: their fields.
 OTHER_COLUMNS = {"tag": ("type", "key", "count", "records")}
 EXTRA_FIELDS = {"hit": ("score", "matched", "label")}
@@ -147,7 +160,7 @@ def columns_for(objs: list[dict], fields: list[str] | None, hit: bool, types: Se
     if hit:
         cols = list(DEFAULT_COLUMNS["hit"])
     else:
-        cols = list(DEFAULT_COLUMNS[types[0]]) if len(types) == 1 else ["type", "key", "label"]
+        cols = list(default_columns(types[0])) if len(types) == 1 else ["type", "key", "label"]
     if types[0] not in OTHER_COLUMNS and any(o.get("tags") for o in objs):
         cols.append("tags")  # the user's own tags, once there are any to show
     return cols
