@@ -517,3 +517,25 @@ def test_help_lists_every_value_an_option_takes(command, option, members):
     text = " ".join(line.strip() for line in lines[start:end])
     for m in members:
         assert m in text, (option, m, text)
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "markdown", "csv"])
+def test_a_value_reads_the_same_in_a_listing_and_in_show(tmp_path, fmt):
+    """One writer per format: `studies` and `show` escape a value alike."""
+    (tmp_path / "studies.toml").write_text(
+        '[Odd2020]\ntitle = "A | B \\\\ C\\tD"\nauthors = ["Odd, A."]\nyear = 2020\n', encoding="utf-8"
+    )
+    listing = exo("studies", "--data", str(tmp_path), "odd", "--year", "2020", "-o", fmt, "--fields", "key,title")
+    shown = exo("show", "Odd2020", "--data", str(tmp_path), "-o", fmt)
+    assert listing.code == 0 and shown.code == 0, (listing, shown)
+    title_line = next(line for line in shown.stdout.splitlines() if "title" in line)
+    cell = listing.stdout.splitlines()[-1]
+    if fmt == "tsv":
+        assert cell.split("\t")[1] == title_line.split("\t")[1], (cell, title_line)
+    elif fmt == "markdown":
+        assert cell.split(" | ", 1)[1].rstrip(" |") == title_line.split(" | ", 1)[1].rstrip(" |"), (cell, title_line)
+    else:
+        import csv
+        import io
+
+        assert list(csv.reader(io.StringIO(cell)))[0][1] == list(csv.reader(io.StringIO(title_line)))[0][1]

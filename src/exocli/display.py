@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from . import model
-from .render import Format, cell_text, console, glyph, md_cell, object_for, sheet_cell, write_csv, write_json
+from .render import Format, cell_text, console, glyph, md_cell, object_for, sheet_cell, tsv_cell, write_csv, write_json
 from .text import one_line, printable
 from .views import row_studies, summary_line
 
@@ -67,8 +67,10 @@ def render_detail(
             out.write(f"{k}\t{one_line(v)}\n")
         return
     if fmt is Format.TSV:
+        # NOTE: the listings' own cell writer, so a value reads the same in both.
+        safe = printable if terminal else str
         for k, v in rows:
-            out.write(f"{k}\t{sheet_cell(one_line(v))}\n")
+            out.write(f"{k}\t{safe(tsv_cell(v))}\n")
         return
     if fmt is Format.CSV:
         write_csv(out, [["field", "value"]], [(k, sheet_cell(printable(v) if terminal else v)) for k, v in rows])
