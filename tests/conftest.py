@@ -43,6 +43,17 @@ def exo(*args: str, input: str | None = None, env: dict | None = None) -> Run:
     return run
 
 
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    """A file of a data folder (made if need be), text as UTF-8 or bytes as given."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
 def data_dir() -> Path:
     return bundled_data_dir()
 

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from conftest import data_dir, exo
+from conftest import data_dir, exo, write
 
 
-def write(folder: Path, name: str, text: str | bytes) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    p = folder / name
-    if isinstance(text, bytes):
-        p.write_bytes(text)
-    else:
-        p.write_text(text, encoding="utf-8")
-    return p
 
 
 GOOD = """

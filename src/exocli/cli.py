@@ -1036,14 +1036,14 @@ def import_(
             batch = importer.read_path(name)
         batches.append(batch)
     _err_progress("")
-    from .loader import folders
+    from .loader import folders, is_dir, same_path
 
     extra = list(data or [])
     lib = library_dir()
     read = [f.path for f in folders(extra)] + ([lib] if lib is not None else [])
-    if not dry_run and not any(_same_path(p, Path(folder)) for p in read):
+    if not dry_run and not any(same_path(p, Path(folder)) for p in read):
         _err(f"exo: note: exo does not read {folder}; add it to EXO_DATA_PATH or pass --data {folder} to see these studies")
-    if _is_dir(Path(folder)):
+    if is_dir(Path(folder)):
         extra.append(Path(folder))  # its studies count for keys and duplicates, even if exo does not read it
     cat = _load(extra)
     outcome = importer.run(cat, batches, folder, dry_run=dry_run, strict=strict, progress=_import_progress())
@@ -1056,20 +1056,6 @@ def import_(
         raise typer.Exit(EXIT_USAGE)
     if not outcome.studies:
         raise typer.Exit(EXIT_NOT_FOUND)
-
-
-def _same_path(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except (OSError, RuntimeError):
-        return a == b
-
-
-def _is_dir(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except (OSError, RuntimeError):
-        return False
 
 
 def _import_progress():

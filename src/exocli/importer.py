@@ -514,6 +514,29 @@ def _bib_error(err: object) -> str:
     return f" ({clean(text)[:120]})"
 
 
+def _value_end(raw: str, i: int) -> int:
+    """Where the {braced} or "quoted" BibTeX value opening at ``i`` closes:
+    braces nest, a backslash escapes the next character, and a quote ends a
+    quoted value only outside braces."""
+    quoted = raw[i] == '"'
+    depth, j = (0, i + 1) if quoted else (0, i)
+    while j < len(raw):
+        c = raw[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0 and not quoted:
+                break
+        elif c == '"' and quoted and depth == 0:
+            break
+        j += 1
+    return j
+
+
 def _bib_value(raw: str, macros: dict[str, str]) -> tuple[str, list[str]]:
     """A raw field value evaluated: pieces joined by ``#``; returns (text, undefined macros)."""
     raw = raw.strip()
@@ -524,34 +547,8 @@ def _bib_value(raw: str, macros: dict[str, str]) -> tuple[str, list[str]]:
         ch = raw[i]
         if ch.isspace() or ch == "#":
             i += 1
-        elif ch == "{":
-            depth, j = 0, i
-            while j < n:
-                if raw[j] == "\\":
-                    j += 2
-                    continue
-                if raw[j] == "{":
-                    depth += 1
-                elif raw[j] == "}":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            pieces.append(raw[i + 1 : j])
-            i = j + 1
-        elif ch == '"':
-            depth, j = 0, i + 1
-            while j < n:
-                if raw[j] == "\\":
-                    j += 2
-                    continue
-                if raw[j] == "{":
-                    depth += 1
-                elif raw[j] == "}":
-                    depth -= 1
-                elif raw[j] == '"' and depth == 0:
-                    break
-                j += 1
+        elif ch in '{"':
+            j = _value_end(raw, i)
             pieces.append(raw[i + 1 : j])
             i = j + 1
         else:

@@ -85,7 +85,7 @@ def folders(extra: Iterable[str | os.PathLike] = (), env: dict | None = None, li
     env = os.environ if env is None else env
     found = [Folder(bundled_data_dir(), "bundled")]
     lib = library_dir(env) if library else None
-    if lib is not None and _is_dir(lib):
+    if lib is not None and is_dir(lib):
         found.append(Folder(lib, "library"))
     for part in env.get("EXO_DATA_PATH", "").split(os.pathsep):
         if part.strip():
@@ -106,11 +106,20 @@ def data_dirs(extra: Iterable[str | os.PathLike] = (), env: dict | None = None) 
     return [f.path for f in folders(extra, env)]
 
 
-def _is_dir(path: Path) -> bool:
+def is_dir(path: Path) -> bool:
+    """Whether a path is a folder; False for any path the system refuses."""
     try:
         return path.is_dir()
     except (OSError, RuntimeError):
         return False
+
+
+def same_path(a: Path, b: Path) -> bool:
+    """Whether two paths name the same file or folder (by name if either cannot be resolved)."""
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return a == b
 
 
 # --------------------------------------------------------------------------

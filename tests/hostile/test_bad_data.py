@@ -14,19 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write
 from exo_hostile import exo, snapshot, toml_str
 
 GOOD = '[Smith2020]\ntitle = "A made-up study"\nauthors = ["Smith, J."]\nyear = 2020\n'
 
 
-def write(folder: Path, name: str, text: str | bytes) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 def assert_data_error(folder: Path, monkeypatch, *patterns: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from exocli.loader import bundled_data_dir, validate
+from conftest import write
 from exo_hostile import (
     assert_only_complete_caches,
     base_env,
@@ -43,20 +44,9 @@ EVERY = (
     ["search", "stem", "cell", "-n", "1000", "-o", "keys"],  # ranks by the number of records
     ["show", "CAP-2003", "--json"],  # found by a product's name
 )
-# NOTE: `exo stats` orders tied counts by set order, which string hashing
-# makes differ from one process to the next; a fixed seed keeps runs comparable.
-SEED = {"PYTHONHASHSEED": "0"}
 GOOD = '[Smith2020]\ntitle = "A made-up study"\nauthors = ["Smith, J."]\nyear = 2020\n'
 
 
-def write(folder: Path, name: str, text: str | bytes) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +54,7 @@ def clean(tmp_path_factory) -> dict[tuple[str, ...], bytes]:
     """What each command of EVERY prints from a fresh, empty cache."""
     out = {}
     for args in EVERY:
-        p = run(args, base_env(cache=tmp_path_factory.mktemp("clean-cache"), **SEED))
+        p = run(args, base_env(cache=tmp_path_factory.mktemp("clean-cache")))
         assert p.returncode == 0 and p.stderr == b"", p.stderr
         out[tuple(args)] = p.stdout
     return out
@@ -231,7 +221,7 @@ INCONSISTENT = {
 def test_an_inconsistent_store_is_rebuilt(tmp_path, clean, how):
     """Never exit 3 ("a bug in exo") or a crash: such a store is stale."""
     cache = tmp_path / "cache"
-    env = base_env(cache=cache, **SEED)
+    env = base_env(cache=cache)
     path = warm(cache, env)
     sql(path, *INCONSISTENT[how])
     assert_same_as_clean(env, clean, times=1, commands=EVERY)
