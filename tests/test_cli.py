@@ -9,7 +9,7 @@ import json
 import pytest
 
 from exocli.cli import app
-from exocli.render import Format
+from exocli.output import Format
 
 from conftest import exo
 

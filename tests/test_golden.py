@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from exocli.render import Format
+from exocli.output import Format
 
 from conftest import ROOT, exo
 

@@ -90,6 +90,11 @@ def _choose(enum_type: type[enum.Enum], value: object, what: str):
     raise UsageError(f"unknown {what} {quoted(value)}", f"choose from: {choices}")
 
 
+def parse_format(value: object) -> CiteFormat:
+    """``--format`` of `exo cite` (an alias such as bib or json included)."""
+    return _choose(CiteFormat, value, "format")
+
+
 # ---------------------------------------------------------------------------
 # Entry point
 

@@ -221,50 +221,16 @@ def _quiet_pipe() -> None:
         pass
 
 
-class Output:
-    """Where and how a command writes: format, fields, colour, width."""
+def _output(fmt: str | None, json_: bool = False, fields=None, no_color: bool = False):
+    from .output import Output
 
-    def __init__(self, fmt: str | None, json_: bool, fields: str | None, no_color: bool) -> None:
-        from .render import Format
-
-        tty = _isatty(sys.stdout)
-        if json_:
-            if fmt not in (None, "json"):
-                raise UsageError("--json and --format disagree", "use one of them")
-            fmt = "json"
-        if fmt is None:
-            self.format = Format.TABLE if tty else Format.PLAIN
-        else:
-            try:
-                self.format = Format(fmt.lower())
-            except ValueError:
-                raise UsageError(
-                    f"unknown format {quoted(fmt)}", "choose from: " + ", ".join(f.value for f in Format)
-                ) from None
-        self.fields_spec = ",".join(fields) if isinstance(fields, list) else fields
-        self.color = tty and not no_color and not os.environ.get("NO_COLOR")
-        self.tty = tty
-
-    def fields(self, types, hit: bool = False):
-        from .render import parse_fields
-
-        return parse_fields(self.fields_spec, types, hit)
-
-    def emit(self, objs: list[dict], types, *, hit: bool = False, title: str | None = None) -> None:
-        from .render import render
-
-        fields = self.fields(types, hit)
-        render(
-            objs, self.format, sys.stdout, fields=fields, hit=hit, color=self.color, title=title, terminal=self.tty, types=types
-        )
-        sys.stdout.flush()
+    return Output(sys.stdout, fmt, json_, fields, no_color)
 
 
 def _isatty(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
+    from .output import isatty
+
+    return isatty(stream)
 
 
 def _load(data: list[Path] | None):
@@ -341,15 +307,12 @@ def _explain(notes, quiet: bool) -> None:
             _err("exo: " + one_line(n.describe()))
 
 
-def _require(objs: list, what: str, out: Output | None = None, types=None, hit: bool = False, hint: str | None = None) -> None:
-    """Exit 1 (like grep) when there is nothing to show.
-
-    Machine formats still get their empty shape first (`[]`, a CSV header),
-    so `| jq length` says 0 rather than failing on no input.
-    """
-    if not objs:
-        if out is not None and out.format.value in ("json", "csv", "tsv", "markdown"):
-            out.emit([], types or ["study"], hit=hit)
+def _require(result, items: list, what: str, out=None, hint: str | None = None) -> None:
+    """Exit 1 (like grep) when there is nothing to show; the format's empty
+    shape first (`[]`, a CSV header), so `| jq length` says 0."""
+    if not items:
+        if out is not None:
+            out.empty(result)
         raise NothingFound(f"no {what}", hint)
 
 
@@ -399,10 +362,10 @@ def search(
       exo search ExoDX --type company
       exo search "tangential flow" --json | jq '.[0]'
     """
-    from .render import hit_objects
+    from .output import hit_objects
     from .search import parse_types, search as run
 
-    out = Output(format_, json_, fields, no_color)
+    out = _output(format_, json_, fields, no_color)
     types = parse_types(type_ or [])
     # Fields are checked against the types asked for, not the types found,
     # so a script's --fields works whatever a query happens to return.
@@ -421,9 +384,9 @@ def search(
         only = with_tags(cat, tag)
     hits = run(cat, text, types, limit, only=only)
     objs = hit_objects(cat, hits)
-    if not objs:
-        _require(objs, f"match for {quoted(text)}", out, asked, hit=True, hint="try fewer or other words")
-    out.emit(objs, asked, hit=True)
+    result = out.listing(objs, asked, hit=True)
+    _require(result, objs, f"match for {quoted(text)}", out, hint="try fewer or other words")
+    out.emit(result)
     if hits.total > len(objs):
         more = "more than " if hits.at_least else ""
         _err(f"exo: {len(objs)} of {more}{hits.total:,} shown; use -n to see more")
@@ -466,7 +429,7 @@ def studies(
     """
     from .query import StudyFilter, study_listing
 
-    out = Output(format_, json_, fields, no_color)
+    out = _output(format_, json_, fields, no_color)
     out.fields(["study"])
     cat = _load(data)
     flt = StudyFilter(
@@ -478,25 +441,25 @@ def studies(
     _emit_records(out, cat, ids, "study", curated=curated)
 
 
-def _emit_records(out: Output, cat, ids: list[int], type_name: str, curated: bool = False) -> None:
-    from . import model
-    from .render import curated_object, object_for
+def _emit_records(out, cat, ids: list[int], type_name: str, curated: bool = False) -> None:
+    from .output import curated_object, object_for
 
-    if out.format.value == "keys" and not out.fields_spec:
+    if out.keys_only:
         # NOTE: keys come from the index; no record is decoded.
         objs = [{"type": type_name, "key": k} for k in cat.key_list(ids)]
     else:
         objs = [object_for(cat.record(i)) for i in ids]
         if curated:
             objs = [curated_object(o) for o in objs]
-    _require(objs, f"{model.BY_NAME[type_name].plural} match", out, [type_name])
-    out.emit(objs, [type_name])
+    result = out.listing(objs, [type_name])
+    _require(result, objs, f"{model.BY_NAME[type_name].plural} match", out)
+    out.emit(result)
 
 
 def _listing(type_name: str, text, format_, json_, fields, no_color, data, quiet=False, filters=None, flags=None, tags=None):
     from .query import listing
 
-    out = Output(format_, json_, fields, no_color)
+    out = _output(format_, json_, fields, no_color)
     out.fields([type_name])
     cat = _load(data)
     ids, notes = listing(cat, type_name, " ".join(text or []), filters, flags, tags)
@@ -645,17 +608,14 @@ def show(
     """
     from .views import detail
 
-    out = Output(format_, json_, None, no_color)
+    out = _output(format_, json_, None, no_color)
     if not key.strip():
         raise UsageError("empty key", "give a key such as Bruno2009 or gvhd; `exo search WORDS` finds one")
     cat = _load(data)
     rid = cat.find(key)
     if rid is None:
         raise NotFound("key", key, cat.suggest_keys(key))
-    d = detail(cat, rid)
-    from .display import render_detail
-
-    render_detail(d, out.format, sys.stdout, color=out.color, terminal=out.tty)
+    out.emit(detail(cat, rid))
 
 
 @app.command()
@@ -690,23 +650,11 @@ def cite(
     wanted = citing.expand_keys(cat, wanted, stdin_text, all_)
     unknown: list[str] = []
     style = style or ("intext" if narrative else "review")
-    text = citing.cite(cat, wanted, style=style, fmt=format_, latex=latex, csl=csl, narrative=narrative, unknown=unknown)
-    from .text import ascii_json, can_encode
+    fmt = citing.parse_format(format_)
+    text = citing.cite(cat, wanted, style=style, fmt=fmt, latex=latex, csl=csl, narrative=narrative, unknown=unknown)
+    from .output import write_citations
 
-    fmt_name = format_.strip().lower()
-    if citing.ALIASES.get(fmt_name, fmt_name) == "csl-json" and not can_encode(sys.stdout, text):
-        text = ascii_json(text)  # CSL-JSON under a Latin-1 locale: escapes, not "?"
-    if _isatty(sys.stdout):
-        import shutil
-
-        from .render import wrap_lines
-        from .text import printable
-
-        text = printable(text)
-        if format_ == "text":
-            text = wrap_lines(text, shutil.get_terminal_size().columns)
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    write_citations(text, fmt.value, sys.stdout)
     if unknown:
         # The known keys are cited; each unknown one is named, and the exit
         # status says the list was not complete.
@@ -771,16 +719,13 @@ def map_(
       exo map --rows disease --cols evidence
       exo map --json | jq '.[] | select(.count > 2)'
     """
-    from .views import evidence_map, map_objects
+    from .views import evidence_map
 
-    out = Output(format_, json_, None, no_color)
+    out = _output(format_, json_, None, no_color)
     cat = _load(data)
     m = evidence_map(cat, rows, cols, msc_only)
-    objs = map_objects(m)
-    _require(objs, "studies to map")
-    from .display import render_map
-
-    render_map(m, objs, out.format, sys.stdout, color=out.color)
+    _require(m, m.row_keys, "studies to map")
+    out.emit(m)
 
 
 @app.command()
@@ -798,12 +743,10 @@ def stats(
       exo stats
       exo stats --json | jq .counts
     """
-    from .display import render_stats
     from .views import stats as compute
 
-    out = Output(format_, json_, None, no_color)
-    cat = _load(data)
-    render_stats(compute(cat), out.format, sys.stdout, color=out.color)
+    out = _output(format_, json_, None, no_color)
+    out.emit(compute(_load(data)))
 
 
 # -- your own library -------------------------------------------------------------
@@ -938,12 +881,12 @@ def tags_(
       exo tags
       exo tags --json
     """
-    out = Output(format_, json_, fields, no_color)
+    from .query import tag_objects
+
+    out = _output(format_, json_, fields, no_color)
     out.fields(["tag"])
     cat = _load(data)
-    counts = cat.tag_counts()
-    order = sorted(counts, key=lambda t: (-len(counts[t]), t.casefold()))
-    objs = [{"type": "tag", "key": t, "count": len(counts[t]), "records": cat.key_list(counts[t])} for t in order]
+    objs = tag_objects(cat)
     if cat.unmatched:
         from .text import one_line
 
@@ -951,9 +894,9 @@ def tags_(
         shown = ", ".join(cat.unmatched[:5]) + (f" and {n - 5} more" if n > 5 else "")
         _err(f"exo: note: annotations.toml names {n} record{'s' if n != 1 else ''} not loaded now ({one_line(shown)}); "
              "their tags are kept, not counted")
-    if not objs:
-        _require(objs, "tags yet", out, ["tag"], hint="`exo tag KEY TAG` adds one")
-    out.emit(objs, ["tag"])
+    result = out.listing(objs, ["tag"])
+    _require(result, objs, "tags yet", out, hint="`exo tag KEY TAG` adds one")
+    out.emit(result)
 
 
 @app.command("open")

@@ -116,6 +116,7 @@ class Field:
     form: str = ""
     what: str = ""  # what a value of the pattern is called, for messages ("a DOI")
     range: tuple[int, int] | None = None  # the values an int field may take
+    shown_as: str | None = None  # the name `exo show` lists a link field's records under
 
 
 def _choices(e: type[enum.Enum]) -> tuple[str, ...]:
@@ -152,12 +153,28 @@ class EntityType:
     label_field: str
     fields: tuple[Field, ...]
     table: str | None = None  # records live under this sub-table (review.toml sections)
+    narrower: str = "narrower"  # what `exo show` calls the records whose parent this is
 
     def field(self, name: str) -> Field | None:
         for f in self.fields:
             if f.name == name:
                 return f
         return None
+
+    def link_to(self, type_name: str) -> Field | None:
+        """This type's field that links to records of ``type_name`` (the
+        ``parent`` of a type linking to itself), or None."""
+        for f in self.fields:
+            if f.link == type_name:
+                return f
+        return None
+
+    @property
+    def parent(self) -> Field | None:
+        """The field naming a broader record of the same type, if records of
+        this type form a hierarchy (cancer > lung cancer)."""
+        f = self.field("parent")
+        return f if f is not None and f.link == self.name else None
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -199,7 +216,7 @@ STUDY = EntityType(
         Field("doi_note", help="how the review printed a DOI we corrected"),
         Field("sources", "list", link="source"),
         Field("diseases", "list", link="disease"),
-        Field("topics", "list", link="topic", help="review sections that cite it"),
+        Field("topics", "list", link="topic", help="review sections that cite it", shown_as="cited_in"),
         Field("mechanisms", "list", help="miRNAs, siRNAs, pathways, molecules"),
         Field("evidence", choices=_choices(Evidence)),
         Field("model", "list", help="species or system"),
@@ -299,6 +316,7 @@ TOPIC = EntityType(
         Field("summary"),
     ),
     table="sections",
+    narrower="subsections",
 )
 
 REVIEW = EntityType(

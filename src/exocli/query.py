@@ -223,6 +223,13 @@ def with_tags(cat: Catalog, values: list[str]) -> set[int]:
             raise err
     return cat.with_tags(v.strip() for v in values)
 
+def tag_objects(cat: Catalog) -> list[dict]:
+    """The user's tags, most used first, each with the keys of the records carrying it (`exo tags`)."""
+    counts = cat.tag_counts()
+    order = sorted(counts, key=lambda t: (-len(counts[t]), t.casefold()))
+    return [{"type": "tag", "key": t, "count": len(counts[t]), "records": cat.key_list(counts[t])} for t in order]
+
+
 def resolve_linked(cat: Catalog, what: str, value: str) -> Resolution:
     """`resolve` for a disease, source or topic.
 

@@ -1,58 +1,84 @@
 """Composite views of the catalog: a record with everything linked to it,
-the evidence map and the statistics. Pure data in, pure data out; the CLI
-renders what these return.
+the evidence map and the statistics. Pure data in, small dataclasses out;
+`output` renders them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 
 from . import model
 from .catalog import Catalog
 from .errors import UsageError, quoted
 
 
-def evidence_summary(cat: Catalog, study_ids: list[int]) -> dict:
+@dataclass
+class EvidenceSummary:
+    """How many studies, at which evidence levels, over which years."""
+
+    studies: int
+    evidence: dict[str, int]  # level (or "not stated") -> studies, in the schema's order
+    years: list[int]  # [first, last], or [] with no dated study
+
+    def line(self) -> str:
+        """"4 studies (2 animal, 2 not stated), 2014-2018"."""
+        if not self.studies:
+            return "no studies"
+        parts = ", ".join(f"{n} {k}" for k, n in self.evidence.items())
+        first, last = self.years[0], self.years[-1]
+        span = f"{first}" if first == last else f"{first}-{last}"
+        return f"{self.studies} stud{'y' if self.studies == 1 else 'ies'} ({parts}), {span}"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A linked record as a detail view lists it."""
+
+    type: str
+    key: str
+    label: str
+
+
+@dataclass
+class Detail:
+    """A record plus everything linked to it (`exo show`).
+
+    ``links`` maps a relation ("studies", "diseases", "cited_in"...) to the
+    records it holds, in order; broader records take in their narrower ones'.
+    """
+
+    record: dict
+    links: dict[str, list[Ref]] = field(default_factory=dict)
+    evidence: EvidenceSummary | None = None  # diseases, sources and sections
+    url: str | None = None  # where a study can be read
+
+
+def evidence_summary(cat: Catalog, study_ids: list[int]) -> EvidenceSummary:
     """How many studies, at which evidence levels, over which years."""
     recs = [cat.record(i) for i in study_ids]
     levels = Counter(r.get("evidence") or model.NOT_STATED for r in recs)
     years = sorted(r["year"] for r in recs if isinstance(r.get("year"), int))
     order = [e.value for e in model.Evidence] + [model.NOT_STATED]
-    return {
-        "studies": len(recs),
-        "evidence": {k: levels[k] for k in order if levels.get(k)},
-        "years": [years[0], years[-1]] if years else [],
-    }
+    return EvidenceSummary(len(recs), {k: levels[k] for k in order if levels.get(k)}, [years[0], years[-1]] if years else [])
 
 
-def summary_line(s: dict) -> str:
-    if not s["studies"]:
-        return "no studies"
-    parts = ", ".join(f"{n} {k}" for k, n in s["evidence"].items())
-    years = s["years"]
-    span = f"{years[0]}" if years[0] == years[-1] else f"{years[0]}-{years[-1]}"
-    n = s["studies"]
-    return f"{n} stud{'y' if n == 1 else 'ies'} ({parts}), {span}"
-
-
-def detail(cat: Catalog, rid: int) -> dict:
+def detail(cat: Catalog, rid: int) -> Detail:
     """A record plus everything linked to it, by key, grouped by relation.
 
-    ``links`` maps a relation ("studies", "diseases", "cited_in"...) to a list
-    of {type, key, label}. Diseases and sources also get an evidence summary.
+    Records of a type studies link to (diseases, sources, sections) also get
+    an evidence summary of their studies.
     """
     rec = cat.record(rid)
-    links: dict[str, list[dict]] = {}
-
-    def ref(i: int) -> dict:
-        r = cat.record(i)
-        return {"type": r["type"], "key": r["key"], "label": model.label(r)}
+    view = Detail(rec)
+    links = view.links
 
     def add(name: str, ids) -> None:
-        seen = {x["key"] for x in links.get(name, [])}
+        seen = {x.key for x in links.get(name, [])}
         for i in ids:
             if cat.keys[i] not in seen:
-                links.setdefault(name, []).append(ref(i))
+                r = cat.record(i)
+                links.setdefault(name, []).append(Ref(r["type"], r["key"], model.label(r)))
                 seen.add(cat.keys[i])
 
     et = model.BY_NAME[rec["type"]]
@@ -60,32 +86,35 @@ def detail(cat: Catalog, rid: int) -> dict:
     for f in et.fields:
         if f.link and rec.get(f.name):
             values = rec[f.name] if isinstance(rec[f.name], list) else [rec[f.name]]
-            add(f.name if f.name != "topics" else "cited_in", [i for i in (cat.lookup(v, f.link) for v in values) if i is not None])
+            add(f.shown_as or f.name, [i for i in (cat.lookup(v, f.link) for v in values) if i is not None])
     # Incoming links.
     incoming = cat.linked_from(rec)
-    if rec["type"] in ("disease", "source", "topic"):
+    study_field = model.STUDY.link_to(rec["type"])
+    if study_field is not None:
         # As the filters do, a broader record takes in its narrower ones'
         # studies and companies (cancer its subtypes, msc every MSC tissue,
         # a section its subsections).
         from .query import conditions_naming, descendants
 
-        field = {"disease": "diseases", "source": "sources", "topic": "topics"}[rec["type"]]
-        for name in ("studies", "companies"):
-            type_name = {"studies": "study", "companies": "company"}[name]
-            ids = list(incoming.get(name, []))
-            for k in descendants(cat, rec["type"], rec["key"]):
-                ids += [i for i in cat.tagged(field, k) if cat.type_of(i) == type_name]
-            if name == "companies" and rec["type"] == "disease":
+        narrower = descendants(cat, rec["type"], rec["key"]) if et.parent is not None else []
+        for other in model.ENTITY_TYPES:
+            linking = other.link_to(rec["type"])
+            # NOTE: many-valued links are tags (a study's diseases); a single
+            # one (a term's disease) names only that record.
+            if linking is None or other is et or linking.kind != "list":
+                continue
+            ids = list(incoming.get(other.plural, []))
+            for k in narrower:
+                ids += [i for i in cat.tagged(linking.name, k) if cat.type_of(i) == other.name]
+            if other.name == "company" and rec["type"] == "disease":
                 # A condition Table 1 names, such as a user's [epilepsy].
                 ids += conditions_naming(cat, rec.get("name") or rec["key"])
-            if ids or name == "studies":
-                incoming[name] = sorted(set(ids))
-    children = {"topic": "subsections"}.get(rec["type"], "narrower")
+            if ids or other is model.STUDY:
+                incoming[other.plural] = sorted(set(ids))
     for name, ids in incoming.items():
-        add(children if name == "children" else name, sorted(ids))
-    out = {"record": rec, "links": links}
-    if rec["type"] in ("disease", "source", "topic"):
-        out["evidence"] = evidence_summary(cat, incoming["studies"])
+        add(et.narrower if name == "children" else name, sorted(ids))
+    if study_field is not None:
+        view.evidence = evidence_summary(cat, incoming["studies"])
     if rec["type"] == "disease":
         # Sources of the studies on this disease, and the companies naming it.
         src = Counter()
@@ -94,8 +123,8 @@ def detail(cat: Catalog, rid: int) -> dict:
                 src[s] += 1
         add("sources", [i for i in (cat.lookup(k, "source") for k, _ in src.most_common()) if i is not None])
     if rec["type"] == "study" and rec.get("doi"):
-        out["url"] = "https://doi.org/" + rec["doi"]
-    return out
+        view.url = "https://doi.org/" + rec["doi"]
+    return view
 
 
 def link_of(rec: dict) -> str | None:
@@ -149,11 +178,42 @@ def _axis_order(cat: Catalog, axis: str, seen: set[str]) -> list[str]:
     return [b for b in base if b in seen]
 
 
-def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc_only: bool = False) -> dict:
+@dataclass
+class EvidenceMap:
     """Counts of studies per (row value, column value), with the study keys.
 
     A cell holds the studies tagged with the row value and with at least one
     column value (for categories: at least one disease of that category).
+    """
+
+    rows: str  # the row axis ("source")
+    cols: str  # the column axis ("category")
+    row_keys: list[str]
+    col_keys: list[str]
+    cells: dict[tuple[str, str], list[str]]
+    labels: dict[str, str]  # what a broader value's row holds: "msc, tissue not stated"
+
+    def count(self, row: str, col: str) -> int:
+        return len(self.cells.get((row, col), ()))
+
+    def row_studies(self, row: str) -> set[str]:
+        """The studies of a row (in any of its cells), counted once."""
+        return {k for c in self.col_keys for k in self.cells.get((row, c), ())}
+
+    def objects(self) -> list[dict]:
+        """One object per non-empty cell: {rows-axis: r, cols-axis: c, count, studies}."""
+        out = []
+        for r in self.row_keys:
+            for c in self.col_keys:
+                keys = self.cells.get((r, c))
+                if keys:
+                    out.append({self.rows: r, self.cols: c, "count": len(keys), "studies": keys})
+        return out
+
+
+def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc_only: bool = False) -> EvidenceMap:
+    """The evidence map of every study over two axes.
+
     A broader value's row holds only the studies tagged with it, since its
     narrower values have rows of their own; ``labels`` says so ("msc, tissue
     not stated"). With ``msc_only``, a source axis keeps only MSC sources.
@@ -166,6 +226,7 @@ def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc
     cells: dict[tuple[str, str], list[str]] = {}
     row_seen: set[str] = set()
     col_seen: set[str] = set()
+
     def kept(axis: str, value: str) -> bool:
         if not (msc_only and axis == "source"):
             return True
@@ -185,17 +246,8 @@ def evidence_map(cat: Catalog, rows: str = "source", cols: str = "category", msc
                 col_seen.add(c)
     row_keys = _axis_order(cat, rows, row_seen)
     col_keys = _axis_order(cat, cols, col_seen)
-    return {
-        "rows": rows,
-        "cols": cols,
-        "row_keys": row_keys,
-        "col_keys": col_keys,
-        "cells": cells,
-        "labels": {
-            **{k: exact_label(cat, rows, k) for k in row_keys},
-            **{k: exact_label(cat, cols, k) for k in col_keys},
-        },
-    }
+    labels = {**{k: exact_label(cat, rows, k) for k in row_keys}, **{k: exact_label(cat, cols, k) for k in col_keys}}
+    return EvidenceMap(rows, cols, row_keys, col_keys, cells, labels)
 
 
 # What a map row or column of a broader record holds: only the studies tagged
@@ -210,22 +262,6 @@ def exact_label(cat: Catalog, axis: str, key: str) -> str:
     from .query import descendants
 
     return f"{key}, {EXACT[axis]}" if descendants(cat, axis, key) else key
-
-
-def row_studies(m: dict, row: str) -> set[str]:
-    """The studies of a map row (in any of its cells), counted once."""
-    return {k for c in m["col_keys"] for k in m["cells"].get((row, c), [])}
-
-
-def map_objects(m: dict) -> list[dict]:
-    """One object per non-empty cell: {rows-axis: r, cols-axis: c, count, studies}."""
-    out = []
-    for r in m["row_keys"]:
-        for c in m["col_keys"]:
-            keys = m["cells"].get((r, c))
-            if keys:
-                out.append({m["rows"]: r, m["cols"]: c, "count": len(keys), "studies": keys})
-    return out
 
 
 # -- stats ------------------------------------------------------------------
@@ -244,7 +280,28 @@ def _with_broader(keys, parents: dict[str, str]) -> set[str]:
     return out
 
 
-def stats(cat: Catalog, top: int = 10) -> dict:
+@dataclass(frozen=True)
+class Count:
+    """A record and how many studies (or companies) it counts."""
+
+    key: str
+    label: str
+    count: int
+
+
+@dataclass
+class Stats:
+    """`exo stats`: counts per type, studies per year, the most-studied diseases and sources."""
+
+    counts: dict[str, int]  # plural type name -> records
+    years: dict[str, int]  # "2018" -> studies, in year order
+    top_diseases: list[Count]
+    top_sources: list[Count]
+    evidence: dict[str, int]  # level (or "not stated") -> studies
+    company_areas: dict[str, int]
+
+
+def stats(cat: Catalog, top: int = 10) -> Stats:
     """Counts per entity type, studies per year, top diseases, sources, areas.
 
     A disease's or source's count takes in its narrower ones (as
@@ -268,19 +325,19 @@ def stats(cat: Catalog, top: int = 10) -> dict:
     for i in cat.ids("company"):
         areas.update(cat.record(i).get("areas") or ())
 
-    def named(counter: Counter, type_name: str) -> list[dict]:
+    def named(counter: Counter, type_name: str) -> list[Count]:
         out = []
         # NOTE: ties by key, so the same data always gives the same list.
         for key, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
             j = cat.lookup(key, type_name)
-            out.append({"key": key, "label": model.label(cat.record(j)) if j is not None else key, "count": n})
+            out.append(Count(key, model.label(cat.record(j)) if j is not None else key, n))
         return out
 
-    return {
-        "counts": counts,
-        "years": {str(y): years[y] for y in sorted(years)},
-        "top_diseases": named(diseases, "disease"),
-        "top_sources": named(sources, "source"),
-        "evidence": {e: evidence[e] for e in [*(x.value for x in model.Evidence), model.NOT_STATED] if evidence.get(e)},
-        "company_areas": {a.value: areas[a.value] for a in model.Area if areas.get(a.value)},
-    }
+    return Stats(
+        counts=counts,
+        years={str(y): years[y] for y in sorted(years)},
+        top_diseases=named(diseases, "disease"),
+        top_sources=named(sources, "source"),
+        evidence={e: evidence[e] for e in [*(x.value for x in model.Evidence), model.NOT_STATED] if evidence.get(e)},
+        company_areas={a.value: areas[a.value] for a in model.Area if areas.get(a.value)},
+    )

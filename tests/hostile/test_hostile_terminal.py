@@ -201,7 +201,7 @@ def test_show_caps_a_long_link_list_with_a_count(crowded, args, hint):
     assert all(display_cells(line) <= 100 for line in lines)
     m = re.search(r"… and ([\d,]+) more; " + re.escape(hint), text)
     assert m, text[-3000:]
-    from exocli.display import MAX_LINKS
+    from exocli.output.detail import MAX_LINKS
 
     assert int(m.group(1).replace(",", "")) == total - MAX_LINKS
     assert len(re.findall(r"\bCrowd\d+\b", text)) <= MAX_LINKS
