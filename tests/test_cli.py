@@ -473,6 +473,10 @@ def test_a_keys_listing_decodes_no_record(monkeypatch):
         ("studies", "--category", [e.value for e in __import__("exocli.model", fromlist=["x"]).Category]),
         ("companies", "--area", [e.value for e in __import__("exocli.model", fromlist=["x"]).Area]),
         ("search", "--type", [t.name for t in __import__("exocli.model", fromlist=["x"]).ENTITY_TYPES]),
+        ("studies", "--sort", list(__import__("exocli.model", fromlist=["x"]).STUDY_SORTS)),
+        ("map", "--rows", list(__import__("exocli.model", fromlist=["x"]).MAP_AXES)),
+        ("cite", "--style", [e.value for e in __import__("exocli.model", fromlist=["x"]).Style]),
+        ("cite", "--format", [e.value for e in __import__("exocli.model", fromlist=["x"]).CiteFormat]),
     ],
 )
 def test_help_lists_every_value_an_option_takes(command, option, members):
@@ -507,3 +511,38 @@ def test_a_value_reads_the_same_in_a_listing_and_in_show(tmp_path, fmt):
         import io
 
         assert list(csv.reader(io.StringIO(cell)))[0][1] == list(csv.reader(io.StringIO(title_line)))[0][1]
+
+
+
+def _options(command: str) -> dict[str, str]:
+    """Each option of a command's help (by its first name) with its help, on one line."""
+    r = exo(command, "--help")
+    assert r.code == 0, r
+    blocks: list[list[str]] = []
+    for line in r.stdout.split("Options:", 1)[1].splitlines():
+        if line.strip().startswith("-"):
+            blocks.append([line.strip()])
+        elif blocks and line.strip():
+            blocks[-1].append(line.strip())
+    # NOTE: compared without spaces: help wraps at different widths (and
+    # after hyphens) in commands whose option names differ in length.
+    return {b[0].split()[0].rstrip(","): "".join("".join(b).split()) for b in blocks}
+
+
+DATA_ONLY = ["cite", "tag", "untag", "note", "open", "import"]
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c not in ("validate", "cite")] + ["tags"] + DATA_ONLY)
+def test_shared_options_are_the_same_everywhere(command):
+    """Declared once in cli.py: every command taking them shows the same
+    options with the same help, and the format list comes from Format."""
+    from exocli.output import Format
+
+    options = _options(command)
+    reference = _options("studies")
+    shared = ("--data",) if command in DATA_ONLY else ("-o", "--json", "--no-color", "--data")
+    for option in shared:
+        assert options.get(option) == reference[option], (command, option)
+    if "--fields" in options:
+        assert options["--fields"] == reference["--fields"]
+    assert all(f.value in reference["-o"] for f in Format)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .errors import NotFound, UsageError, quoted
+from .model import CiteFormat, Style
 
 __all__ = [
     "expand_keys",
@@ -53,25 +54,6 @@ CITABLE_TYPES = ("study", "review")
 # The review (Frontiers' reference style) prints at most six authors, then
 # "et al."; Vancouver (ICMJE) has the same rule.
 MAX_AUTHORS = 6
-
-
-class Style(str, enum.Enum):
-    """Text citation styles (``--style``)."""
-
-    REVIEW = "review"
-    APA = "apa"
-    VANCOUVER = "vancouver"
-    HARVARD = "harvard"
-    INTEXT = "intext"
-
-
-class CiteFormat(str, enum.Enum):
-    """Output formats of ``exo cite`` (``--format``)."""
-
-    TEXT = "text"
-    BIBTEX = "bibtex"
-    RIS = "ris"
-    CSL_JSON = "csl-json"
 
 
 # Other names of the styles and formats.

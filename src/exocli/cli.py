@@ -9,6 +9,7 @@ the core are printed here, once, with the exit codes of the README: 0 found,
 from __future__ import annotations
 
 import functools
+import inspect
 import io
 import os
 import signal
@@ -70,20 +71,22 @@ app = _new_app()
 from . import model  # noqa: E402 - the schema, standard library only: help text comes from it
 
 
-def _choices(enum_type) -> str:
-    """An enum's values for a help text, so the help never drifts from what is accepted."""
-    values = [m.value for m in enum_type]
+def _choices(values) -> str:
+    """An enum's (or a tuple's) values for a help text, so the help never drifts from what is accepted."""
+    values = [getattr(m, "value", m) for m in values]
     return ", ".join(values[:-1]) + " or " + values[-1]
 
 
 TYPES_HELP = ", ".join(t.name for t in model.ENTITY_TYPES)
+
+from .output import Format  # noqa: E402 - standard library only, like the schema
 
 FormatOpt = Annotated[
     Optional[str],
     typer.Option(
         "--format",
         "-o",
-        help="Output format: table, plain, json, jsonl, csv, tsv, keys, markdown. "
+        help=f"Output format: {', '.join(f.value for f in Format)}. "
         "Default: table on a terminal, plain (tab-separated) in a pipe.",
         metavar="FORMAT",
     ),
@@ -108,6 +111,47 @@ TagOpt = Annotated[
     Optional[List[str]],
     typer.Option("--tag", help="Only records carrying this tag of yours (repeatable: any of them); `exo tags` lists them."),
 ]
+
+
+# The options every command of a kind takes, declared here once and added to
+# a command's signature by `shared`: (name, type, default).
+_OUTPUT_OPTIONS = (("format_", FormatOpt, None), ("json_", JsonOpt, False), ("fields", FieldsOpt, None), ("no_color", NoColorOpt, False))
+_DATA_OPTION = ("data", DataOpt, None)
+
+
+def shared(*, output: bool = False, fields: bool = True, data: bool = True):
+    """Give a command the shared options.
+
+    ``output``: --format/-o, --json, --fields (unless ``fields`` is False)
+    and --no-color, handed to the command as one ``out`` (an `output.Output`).
+    ``data``: --data DIR, handed over as ``data``. The options come after
+    the command's own, in the same order everywhere.
+    """
+
+    def decorate(fn):
+        sig = inspect.signature(fn, eval_str=True)
+        own = [p for p in sig.parameters.values() if p.name != "out"]
+        added = []
+        if output:
+            added += [o for o in _OUTPUT_OPTIONS if fields or o[0] != "fields"]
+        if data:
+            if "data" not in sig.parameters:
+                raise TypeError(f"{fn.__name__} takes no data parameter")
+            own = [p for p in own if p.name != "data"]
+            added.append(_DATA_OPTION)
+        params = own + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=t) for n, t, d in added]
+
+        @functools.wraps(fn)
+        def wrapper(**kwargs):
+            if output:
+                kwargs["out"] = _output(kwargs.pop("format_"), kwargs.pop("json_"), kwargs.pop("fields", None), kwargs.pop("no_color"))
+            return fn(**kwargs)
+
+        wrapper.__signature__ = sig.replace(parameters=params)
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        return wrapper
+
+    return decorate
 
 
 def _complete_keys(incomplete: str) -> list[str]:
@@ -339,6 +383,7 @@ def _main(
 
 @app.command()
 @handled
+@shared(output=True)
 def search(
     query: Annotated[List[str], typer.Argument(help="Words to look for; typos are fine.")],
     type_: Annotated[
@@ -347,11 +392,8 @@ def search(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most N hits.")] = 20,
     tag: TagOpt = None,
-    format_: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
-    no_color: NoColorOpt = False,
-    data: DataOpt = None,
+    out=None,
+    data=None,
 ) -> None:
     """Search every study, disease, source, company, term and section.
 
@@ -365,7 +407,6 @@ def search(
     from .output import hit_objects
     from .search import parse_types, search as run
 
-    out = _output(format_, json_, fields, no_color)
     types = parse_types(type_ or [])
     # Fields are checked against the types asked for, not the types found,
     # so a script's --fields works whatever a query happens to return.
@@ -394,6 +435,7 @@ def search(
 
 @app.command()
 @handled
+@shared(output=True)
 def studies(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text the studies must match.")] = None,
     disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Disease key, name or abbreviation (repeatable: any of them); a broader one takes in the narrower (cancer: breast cancer...).")] = None,
@@ -404,17 +446,14 @@ def studies(
     evidence: Annotated[Optional[List[str]], typer.Option("--evidence", "-e", help=_choices(model.Evidence) + "; other words work too (mouse, patients, trial).")] = None,
     kind: Annotated[Optional[List[str]], typer.Option("--kind", "-k", help=_choices(model.Kind) + ".")] = None,
     year: Annotated[Optional[List[str]], typer.Option("--year", "-y", help="A year (2018) or range (2017..2019, 2017.., ..2019).")] = None,
-    sort: Annotated[Optional[str], typer.Option("--sort", help="key, year, title, journal or first-author (default: the review's order; relevance with free text).")] = None,
+    sort: Annotated[Optional[str], typer.Option("--sort", help=_choices(model.STUDY_SORTS) + " (default: the review's order; relevance with free text).")] = None,
     reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
     tag: TagOpt = None,
     curated: Annotated[bool, typer.Option("--curated", help="Leave out annotations `exo import` suggested: filters ignore them, output drops them.")] = False,
     limit: LimitOpt = None,
-    format_: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
-    no_color: NoColorOpt = False,
+    out=None,
     quiet: QuietOpt = False,
-    data: DataOpt = None,
+    data=None,
 ) -> None:
     """List studies, filtered; filters combine with AND.
 
@@ -429,7 +468,6 @@ def studies(
     """
     from .query import StudyFilter, study_listing
 
-    out = _output(format_, json_, fields, no_color)
     out.fields(["study"])
     cat = _load(data)
     flt = StudyFilter(
@@ -456,10 +494,9 @@ def _emit_records(out, cat, ids: list[int], type_name: str, curated: bool = Fals
     out.emit(result)
 
 
-def _listing(type_name: str, text, format_, json_, fields, no_color, data, quiet=False, filters=None, flags=None, tags=None):
+def _listing(out, data, type_name: str, text, quiet=False, filters=None, flags=None, tags=None):
     from .query import listing
 
-    out = _output(format_, json_, fields, no_color)
     out.fields([type_name])
     cat = _load(data)
     ids, notes = listing(cat, type_name, " ".join(text or []), filters, flags, tags)
@@ -469,16 +506,14 @@ def _listing(type_name: str, text, format_, json_, fields, no_color, data, quiet
 
 @app.command()
 @handled
+@shared(output=True)
 def diseases(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
     category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Body system: " + _choices(model.Category) + ".")] = None,
     tag: TagOpt = None,
-    format_: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
-    no_color: NoColorOpt = False,
+    out=None,
     quiet: QuietOpt = False,
-    data: DataOpt = None,
+    data=None,
 ) -> None:
     """List diseases and conditions, with their category.
 
@@ -488,20 +523,18 @@ def diseases(
       exo diseases --category cancer
       exo diseases --fields key,name,aliases -o csv
     """
-    _listing("disease", text, format_, json_, fields, no_color, data, quiet, filters={"category": category}, tags=tag)
+    _listing(out, data, "disease", text, quiet, filters={"category": category}, tags=tag)
 
 
 @app.command()
 @handled
+@shared(output=True)
 def sources(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
     msc: Annotated[Optional[bool], typer.Option("--msc/--non-msc", help="Only MSC sources, or only the others.")] = None,
     tag: TagOpt = None,
-    format_: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
-    no_color: NoColorOpt = False,
-    data: DataOpt = None,
+    out=None,
+    data=None,
 ) -> None:
     """List the cell sources of vesicles (BMSC, AMSC, UMSC, ESC, ...).
 
@@ -511,23 +544,21 @@ def sources(
       exo sources --msc
       exo sources gingiva
     """
-    _listing("source", text, format_, json_, fields, no_color, data, flags={"msc": msc}, tags=tag)
+    _listing(out, data, "source", text, flags={"msc": msc}, tags=tag)
 
 
 @app.command()
 @handled
+@shared(output=True)
 def companies(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
     area: Annotated[Optional[List[str]], typer.Option("--area", "-a", help=_choices(model.Area) + ".")] = None,
     disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Companies naming this disease, a narrower one, or a condition of Table 1 (epilepsy).")] = None,
     category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Companies naming a disease of this body system (cancer, nervous, ...).")] = None,
     tag: TagOpt = None,
-    format_: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
-    no_color: NoColorOpt = False,
+    out=None,
     quiet: QuietOpt = False,
-    data: DataOpt = None,
+    data=None,
 ) -> None:
     """List the companies of the review's Table 1.
 
@@ -538,23 +569,20 @@ def companies(
       exo companies --disease cancer
       exo companies --category nervous --json
     """
-    _listing(
-        "company", text, format_, json_, fields, no_color, data, quiet,
+    _listing(out, data, "company", text, quiet,
         filters={"area": area, "disease": disease, "category": category}, tags=tag,
     )
 
 
 @app.command()
 @handled
+@shared(output=True)
 def terms(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match (an abbreviation or words).")] = None,
     glossary: Annotated[bool, typer.Option("--glossary", help="Only the review's printed glossary.")] = False,
     tag: TagOpt = None,
-    format_: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
-    no_color: NoColorOpt = False,
-    data: DataOpt = None,
+    out=None,
+    data=None,
 ) -> None:
     """List abbreviations and what they stand for.
 
@@ -564,19 +592,17 @@ def terms(
       exo terms --glossary
       exo terms GMP
     """
-    _listing("term", text, format_, json_, fields, no_color, data, flags={"glossary": True if glossary else None}, tags=tag)
+    _listing(out, data, "term", text, flags={"glossary": True if glossary else None}, tags=tag)
 
 
 @app.command()
 @handled
+@shared(output=True)
 def topics(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
     tag: TagOpt = None,
-    format_: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
-    no_color: NoColorOpt = False,
-    data: DataOpt = None,
+    out=None,
+    data=None,
 ) -> None:
     """List the review's sections, usable as --topic values.
 
@@ -585,17 +611,16 @@ def topics(
       exo topics
       exo studies --topic immunoregulation
     """
-    _listing("topic", text, format_, json_, fields, no_color, data, tags=tag)
+    _listing(out, data, "topic", text, tags=tag)
 
 
 @app.command()
 @handled
+@shared(output=True, fields=False)
 def show(
     key: Annotated[str, typer.Argument(help="Any key, in any letter case (type:key picks a type).", autocompletion=_complete_keys)],
-    format_: FormatOpt = None,
-    json_: JsonOpt = False,
-    no_color: NoColorOpt = False,
-    data: DataOpt = None,
+    out=None,
+    data=None,
 ) -> None:
     """Show one record with everything linked to it.
 
@@ -608,7 +633,6 @@ def show(
     """
     from .views import detail
 
-    out = _output(format_, json_, None, no_color)
     if not key.strip():
         raise UsageError("empty key", "give a key such as Bruno2009 or gvhd; `exo search WORDS` finds one")
     cat = _load(data)
@@ -620,15 +644,16 @@ def show(
 
 @app.command()
 @handled
+@shared()
 def cite(
     keys: Annotated[Optional[List[str]], typer.Argument(help="Keys to cite; '-' reads keys from stdin.", autocompletion=_complete_keys)] = None,
-    style: Annotated[Optional[str], typer.Option("--style", "-s", help="review (default), apa, vancouver, harvard or intext (one parenthetical for all the keys).")] = None,
+    style: Annotated[Optional[str], typer.Option("--style", "-s", help=_choices(model.Style) + " (default review; intext: one parenthetical for all the keys).")] = None,
     narrative: Annotated[bool, typer.Option("--narrative", help="In-text citations that name the authors in a sentence: Bruno et al. (2009).")] = False,
-    format_: Annotated[str, typer.Option("--format", "-o", help="text, bibtex, ris or csl-json.")] = "text",
+    format_: Annotated[str, typer.Option("--format", "-o", help=_choices(model.CiteFormat) + ".")] = "text",
     all_: Annotated[bool, typer.Option("--all", help="Cite every study (and the review itself).")] = False,
     latex: Annotated[bool, typer.Option("--latex/--utf8", help="BibTeX: escape accents and symbols for LaTeX (default) or keep UTF-8.")] = True,
     csl: Annotated[Optional[Path], typer.Option("--csl", help="Render with a CSL style file (needs exo[csl]).", metavar="FILE")] = None,
-    data: DataOpt = None,
+    data=None,
 ) -> None:
     """Cite studies (or the review, Wei2021) in five styles and four formats.
 
@@ -701,14 +726,13 @@ def _read_stdin() -> str:
 
 @app.command("map")
 @handled
+@shared(output=True, fields=False)
 def map_(
-    rows: Annotated[str, typer.Option("--rows", help="Row axis: source, disease, category, topic, evidence, kind, year.")] = "source",
+    rows: Annotated[str, typer.Option("--rows", help="Row axis: " + _choices(model.MAP_AXES) + ".")] = "source",
     cols: Annotated[str, typer.Option("--cols", help="Column axis (same choices).")] = "category",
     msc_only: Annotated[bool, typer.Option("--msc-only/--all-sources", help="Sources: only MSC sources (default) or every cell source.")] = True,
-    format_: FormatOpt = None,
-    json_: JsonOpt = False,
-    no_color: NoColorOpt = False,
-    data: DataOpt = None,
+    out=None,
+    data=None,
 ) -> None:
     """The evidence map: study counts by MSC source and disease category.
 
@@ -721,7 +745,6 @@ def map_(
     """
     from .views import evidence_map
 
-    out = _output(format_, json_, None, no_color)
     cat = _load(data)
     m = evidence_map(cat, rows, cols, msc_only)
     _require(m, m.row_keys, "studies to map")
@@ -730,11 +753,10 @@ def map_(
 
 @app.command()
 @handled
+@shared(output=True, fields=False)
 def stats(
-    format_: FormatOpt = None,
-    json_: JsonOpt = False,
-    no_color: NoColorOpt = False,
-    data: DataOpt = None,
+    out=None,
+    data=None,
 ) -> None:
     """Counts, studies per year, the most-studied diseases and sources.
 
@@ -745,7 +767,6 @@ def stats(
     """
     from .views import stats as compute
 
-    out = _output(format_, json_, None, no_color)
     out.emit(compute(_load(data)))
 
 
@@ -770,10 +791,11 @@ def _say_tags(key: str, tags: list[str]) -> None:
 
 @app.command()
 @handled
+@shared()
 def tag(
     key: Annotated[str, typer.Argument(help="Any key, in any letter case (type:key picks a type).", autocompletion=_complete_keys)],
     tags: Annotated[List[str], typer.Argument(help="Tags to add, such as kidney or to-read.")],
-    data: DataOpt = None,
+    data=None,
 ) -> None:
     """Tag any record (bundled ones too); tags live in annotations.toml in your library.
 
@@ -792,10 +814,11 @@ def tag(
 
 @app.command()
 @handled
+@shared()
 def untag(
     key: Annotated[str, typer.Argument(help="The record's key.", autocompletion=_complete_keys)],
     tags: Annotated[List[str], typer.Argument(help="Tags to remove.")],
-    data: DataOpt = None,
+    data=None,
 ) -> None:
     """Remove tags from a record.
 
@@ -820,11 +843,12 @@ def untag(
 
 @app.command()
 @handled
+@shared()
 def note(
     key: Annotated[str, typer.Argument(help="The record's key.", autocompletion=_complete_keys)],
     text: Annotated[Optional[List[str]], typer.Argument(help="The note ('-' reads it from stdin); none shows the note.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the note.")] = False,
-    data: DataOpt = None,
+    data=None,
 ) -> None:
     """Write a note of your own on any record (it replaces the one it had).
 
@@ -867,12 +891,10 @@ def note(
 
 @app.command("tags")
 @handled
+@shared(output=True)
 def tags_(
-    format_: FormatOpt = None,
-    json_: JsonOpt = False,
-    fields: FieldsOpt = None,
-    no_color: NoColorOpt = False,
-    data: DataOpt = None,
+    out=None,
+    data=None,
 ) -> None:
     """List your tags, most used first, with the records carrying each.
 
@@ -883,7 +905,6 @@ def tags_(
     """
     from .query import tag_objects
 
-    out = _output(format_, json_, fields, no_color)
     out.fields(["tag"])
     cat = _load(data)
     objs = tag_objects(cat)
@@ -901,10 +922,11 @@ def tags_(
 
 @app.command("open")
 @handled
+@shared()
 def open_(
     key: Annotated[str, typer.Argument(help="A study's key.", autocompletion=_complete_keys)],
     print_: Annotated[bool, typer.Option("--print", help="Print the link instead of opening it.")] = False,
-    data: DataOpt = None,
+    data=None,
 ) -> None:
     """Open a study's DOI link in your web browser (the one $BROWSER names, if set).
 
@@ -935,12 +957,13 @@ def open_(
 
 @app.command("import")
 @handled
+@shared()
 def import_(
     files: Annotated[List[str], typer.Argument(help="BibTeX, RIS, CSL-JSON or PubMed/MEDLINE files; '-' reads stdin.")],
     into: Annotated[Optional[Path], typer.Option("--into", help="The folder whose studies.toml gets the new studies (default: your library).", metavar="DIR")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the TOML that would be added; write nothing.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Write nothing if any entry is bad.")] = False,
-    data: DataOpt = None,
+    data=None,
 ) -> None:
     """Import references from Zotero, JabRef, Mendeley, EndNote, Web of Science or PubMed.
 

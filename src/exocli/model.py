@@ -66,6 +66,34 @@ class Vesicle(str, enum.Enum):
     EXOSOME_LIKE = "exosome-like vesicle"
 
 
+# Closed sets the commands take beside the fields' own, here so that help
+# text is built from them without importing the code that uses them.
+
+
+class Style(str, enum.Enum):
+    """Text citation styles (`exo cite --style`)."""
+
+    REVIEW = "review"
+    APA = "apa"
+    VANCOUVER = "vancouver"
+    HARVARD = "harvard"
+    INTEXT = "intext"
+
+
+class CiteFormat(str, enum.Enum):
+    """Output formats of `exo cite --format`."""
+
+    TEXT = "text"
+    BIBTEX = "bibtex"
+    RIS = "ris"
+    CSL_JSON = "csl-json"
+
+
+# The orders `exo studies --sort` knows, and the axes of `exo map`.
+STUDY_SORTS = ("key", "year", "title", "journal", "first-author")
+MAP_AXES = ("source", "category", "disease", "topic", "evidence", "year", "kind")
+
+
 # Other words people use for the values of the closed sets (filters accept them).
 CHOICE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "category": {

@@ -339,7 +339,7 @@ def descendants(cat: Catalog, type_name: str, key: str) -> list[str]:
     return out
 
 
-SORTS = ("key", "year", "title", "journal", "first-author")
+SORTS = model.STUDY_SORTS
 
 
 def sort_ids(cat: Catalog, ids: list[int], sort: str | None, reverse: bool = False) -> list[int]:

@@ -137,7 +137,7 @@ def link_of(rec: dict) -> str | None:
 
 # -- evidence map -----------------------------------------------------------
 
-AXES = ("source", "category", "disease", "topic", "evidence", "year", "kind")
+AXES = model.MAP_AXES
 
 
 def _axis_values(cat: Catalog, rec: dict, axis: str) -> list[str]:
