@@ -19,23 +19,22 @@ script exits 1.
 from __future__ import annotations
 
 import argparse
-import errno
-import fcntl
 import io
 import os
 import re
-import select
 import shlex
-import struct
-import subprocess
 import sys
 import tempfile
-import termios
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# NOTE: the pseudo-terminal helper is the tests' (tests/terminal.py), the one
+# place that opens, sizes and reads a pty for the tests, these pictures and
+# benchmarks/run.py.
+sys.path.insert(0, str(HERE.parent / "tests"))
+import terminal  # noqa: E402
+
 DEFAULT_OUT = HERE / "img"
 ROWS = 60
 TIMEOUT = 60.0
@@ -93,8 +92,6 @@ class Capture:
 
 def run_on_pty(args: list[str], columns: int, cache_dir: str) -> tuple[int, bytes]:
     """Run `python -m exocli ARGS` with stdin, stdout and stderr on a fresh pty."""
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in DROP_ENV}
     env.update(
         COLUMNS=str(columns),
@@ -103,43 +100,9 @@ def run_on_pty(args: list[str], columns: int, cache_dir: str) -> tuple[int, byte
         EXO_CACHE_DIR=cache_dir,
         PYTHONIOENCODING="utf-8",
     )
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "exocli", *args],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            close_fds=True,
-            start_new_session=True,
-        )
-    finally:
-        os.close(slave)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + TIMEOUT
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                proc.kill()
-                proc.wait()
-                raise TimeoutError(f"exo {shlex.join(args)} did not finish in {TIMEOUT:.0f} s")
-            ready, _, _ = select.select([master], [], [], left)
-            if not ready:
-                continue
-            try:
-                data = os.read(master, 65536)
-            except OSError as e:  # Linux: EIO once every writer has closed the pty
-                if e.errno == errno.EIO:
-                    break
-                raise
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        os.close(master)
-    code = proc.wait(timeout=TIMEOUT)
-    return code, b"".join(chunks)
+    return terminal.run_command(
+        [sys.executable, "-m", "exocli", *args], env=env, columns=columns, rows=ROWS, timeout=TIMEOUT, new_session=True
+    )
 
 
 def capture_all(shots: list[tuple[str, str, int]]) -> list[Capture]:
