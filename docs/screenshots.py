@@ -98,6 +98,9 @@ def run_on_pty(args: list[str], columns: int, cache_dir: str) -> tuple[int, byte
         LINES=str(ROWS),
         TERM="xterm-256color",
         EXO_CACHE_DIR=cache_dir,
+        # A library folder that does not exist: the user's own imported
+        # studies would otherwise appear in every listing.
+        EXO_LIBRARY=os.path.join(cache_dir, "no-library"),
         PYTHONIOENCODING="utf-8",
     )
     return terminal.run_command(
