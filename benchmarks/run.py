@@ -46,21 +46,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import os
 import platform
 import re
-import select
 import shutil
 import signal
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +64,12 @@ from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 GENERATE = HERE / "generate.py"
+# NOTE: the pseudo-terminal helper is the tests' (tests/terminal.py, standard
+# library only). Its reading runs between the clock readings, and it does only
+# what any reader must: select, then read 64 KiB at a time until every writer
+# has closed, with no polling interval.
+sys.path.insert(0, str(HERE.parent / "tests"))
+import terminal  # noqa: E402
 
 # Environment variables that would change what exo or Python does; they are
 # removed from the children's environment (EXO_* too) so the figures do not
@@ -283,11 +285,10 @@ class Runner:
         out_r, out_w = os.pipe()
         if tty_err:
             # err_r is the terminal's master side, err_w its slave (stdin and stderr).
-            err_r, err_w = os.openpty()
-            fcntl.ioctl(err_w, termios.TIOCSWINSZ, struct.pack("HHHH", TTY_LINES, TTY_COLUMNS, 0, 0))
+            err_r, err_w = terminal.open_pty(TTY_COLUMNS, TTY_LINES)
         else:
             err_r, err_w = os.pipe()
-        bufs: dict[int, list[bytes]] = {out_r: [], err_r: []}
+        out = err = b""
         timed_out = False
         try:
             t0 = time.perf_counter()
@@ -295,27 +296,12 @@ class Runner:
             os.close(out_w)
             os.close(err_w)
             out_w = err_w = -1
-            poller = select.poll()
-            for fd in bufs:
-                poller.register(fd, select.POLLIN)
-            open_fds = set(bufs)
-            deadline = t0 + timeout
-            while open_fds:
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    timed_out = True
-                    self.kill()
-                    break
-                for fd, _ in poller.poll(left * 1000):
-                    try:
-                        chunk = os.read(fd, 1 << 16)
-                    except OSError:  # EIO on a terminal: every slave end is closed
-                        chunk = b""
-                    if chunk:
-                        bufs[fd].append(chunk)
-                    else:
-                        poller.unregister(fd)
-                        open_fds.discard(fd)
+            try:
+                out, err = terminal.drain_all([out_r, err_r], timeout)
+            except terminal.DrainTimeout as e:
+                timed_out = True
+                self.kill()
+                out, err = e.output
             status = self._reap(pid) if not timed_out else 9
             t1 = time.perf_counter()
         finally:
@@ -323,35 +309,23 @@ class Runner:
                 if fd >= 0:
                     os.close(fd)
         rc = _exit_code(status) if not timed_out else -1
-        return Run(t1 - t0, rc, b"".join(bufs[out_r]), b"".join(bufs[err_r]), timed_out=timed_out)
+        return Run(t1 - t0, rc, out, err, timed_out=timed_out)
 
     def _run_tty(self, argv: list[str], env: dict, timeout: float) -> Run:
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", TTY_LINES, TTY_COLUMNS, 0, 0))
-        chunks: list[bytes] = []
+        master, slave = terminal.open_pty(TTY_COLUMNS, TTY_LINES)
+        out = b""
         timed_out = False
         try:
             t0 = time.perf_counter()
             self.pid = pid = self._spawn(argv, env, (slave, slave, slave))
             os.close(slave)
             slave = -1
-            deadline = t0 + timeout
-            while True:
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    timed_out = True
-                    self.kill()
-                    break
-                ready, _, _ = select.select([master], [], [], left)
-                if not ready:
-                    continue
-                try:
-                    chunk = os.read(master, 1 << 16)
-                except OSError:  # EIO: every slave end is closed, the child is gone
-                    break
-                if not chunk:
-                    break
-                chunks.append(chunk)
+            try:
+                out = terminal.drain(master, timeout)
+            except terminal.DrainTimeout as e:
+                timed_out = True
+                self.kill()
+                out = e.output[0]
             status = self._reap(pid) if not timed_out else 9
             t1 = time.perf_counter()
         finally:
@@ -359,7 +333,7 @@ class Runner:
             if slave >= 0:
                 os.close(slave)
         rc = _exit_code(status) if not timed_out else -1
-        return Run(t1 - t0, rc, b"".join(chunks), b"", timed_out=timed_out)
+        return Run(t1 - t0, rc, out, b"", timed_out=timed_out)
 
 
 # The fallback memory launcher: a minimal /usr/bin/time. Started with -I -S so

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
 
 import pytest
 
-from terminal import run_on_pty, visible
+from terminal import drain_all, open_pty, run_command, run_on_pty, visible
 
 
 @pytest.fixture(autouse=True)
@@ -70,3 +74,38 @@ def test_citations_wrap_on_a_terminal_without_breaking_words():
     assert all(len(line) <= 80 for line in text.splitlines())
     assert "https://doi.org/10.1681/asn.2008070798" in text
     assert "Nephrol." in text
+
+
+# -- the pty helper itself (shared with docs/screenshots.py and benchmarks/run.py) --------
+
+
+def test_the_pty_has_the_window_size_it_was_given():
+    probe = "import os; print(os.get_terminal_size(0)); print(os.isatty(1), os.isatty(2))"
+    code, out = run_command([sys.executable, "-c", probe], env=dict(os.environ), columns=73, rows=21, timeout=30)
+    assert code == 0
+    assert visible(out.decode()).split("\n")[:2] == ["os.terminal_size(columns=73, lines=21)", "True True"]
+
+
+def test_a_command_that_does_not_finish_is_killed_at_the_deadline():
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError, match="did not finish in 0.5 s"):
+        run_command([sys.executable, "-c", "import time; print('started', flush=True); time.sleep(60)"],
+                    env=dict(os.environ), columns=80, rows=24, timeout=0.5)
+    assert time.monotonic() - t0 < 10
+
+
+def test_drain_all_reads_a_pipe_and_a_pty_side_by_side():
+    """More than a pipe's buffer on stdout while stderr is a pty: neither blocks."""
+    out_r, out_w = os.pipe()
+    master, slave = open_pty(80, 24)
+    code = "import sys; sys.stdout.write('x' * 200000); sys.stderr.write('on the terminal')"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=out_w, stderr=slave, close_fds=True)
+    os.close(out_w)
+    os.close(slave)
+    try:
+        out, err = drain_all([out_r, master], timeout=30)
+    finally:
+        os.close(out_r)
+        os.close(master)
+    assert proc.wait(timeout=30) == 0
+    assert out == b"x" * 200000 and err == b"on the terminal"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Run, exo  # noqa: F401 - the in-process runner, shared with the other tests
-from terminal import drain
+from terminal import run_command
 
 EXO = [sys.executable, "-m", "exocli"]
 
@@ -123,18 +123,9 @@ def assert_only_complete_caches(cache: Path) -> None:
 
 def run_on_pty(args: list[str], env: dict, columns: int = 250, timeout: float = 60) -> tuple[int, bytes]:
     """Run exo with stdin, stdout and stderr on a pty; (exit code, bytes the terminal got)."""
-    import fcntl
-    import struct
-    import termios
-
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, columns, 0, 0))
     full = {**env, "COLUMNS": str(columns), "LINES": "60", "TERM": "xterm-256color"}
     full.pop("NO_COLOR", None)
-    proc = subprocess.Popen([*EXO, *args], stdin=slave, stdout=slave, stderr=slave, env=full, close_fds=True)
-    os.close(slave)
-    out = drain(master)
-    return proc.wait(timeout=timeout), out
+    return run_command([*EXO, *args], env=full, columns=columns, rows=60, timeout=timeout)
 
 
 _SGR = re.compile(rb"\x1b\[[0-9;]*m")

@@ -26,7 +26,7 @@ from exo_hostile import (
     run,
     synthetic_studies,
 )
-from terminal import drain
+from terminal import drain, start_on_pty
 
 HEAD_CASES = {
     "studies": ["studies"],
@@ -207,13 +207,14 @@ def test_ctrl_c_while_blocked_on_a_full_pipe(warm_big):
 def test_ctrl_c_on_a_terminal_prints_no_traceback(tmp_path, huge_data):
     """On a pty the terminal sends SIGINT; the user sees no traceback."""
 
-    master, slave = os.openpty()
     env = base_env(cache=tmp_path / "cache", data_path=huge_data, TERM="xterm")
-    p = subprocess.Popen([*EXO, "search", "x"], stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
-    os.close(slave)
-    time.sleep(0.6)
-    p.send_signal(signal.SIGINT)
-    out = drain(master)
+    p, master = start_on_pty([*EXO, "search", "x"], env=env, columns=80, rows=24)
+    try:
+        time.sleep(0.6)
+        p.send_signal(signal.SIGINT)
+        out = drain(master, timeout=30)
+    finally:
+        os.close(master)
     code = p.wait(timeout=30)
     assert code == 130, (code, out)
     assert b"Traceback" not in out and b"KeyboardInterrupt" not in out, out
