@@ -14,7 +14,7 @@ import errno
 import fcntl
 import os
 import re
-import select
+import selectors
 import shlex
 import struct
 import subprocess
@@ -52,27 +52,32 @@ def drain_all(fds: list[int], timeout: float | None = None) -> list[bytes]:
     passed. The caller closes the descriptors.
     """
     chunks: dict[int, list[bytes]] = {fd: [] for fd in fds}
-    open_fds = list(fds)
     deadline = None if timeout is None else time.monotonic() + timeout
-    while open_fds:
-        if deadline is None:
-            ready, _, _ = select.select(open_fds, [], [])
-        else:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise DrainTimeout(timeout, [b"".join(chunks[fd]) for fd in fds])
-            ready, _, _ = select.select(open_fds, [], [], left)
-        for fd in ready:
-            try:
-                data = os.read(fd, 65536)
-            except OSError as e:
-                if e.errno != errno.EIO:  # Linux: EIO on a pty master once every slave end is closed
-                    raise
-                data = b""
-            if data:
-                chunks[fd].append(data)
+    # NOTE: a selector (epoll or poll), not select(): a test process that has
+    # opened many files gets descriptors above select()'s limit of 1024.
+    with selectors.DefaultSelector() as sel:
+        for fd in fds:
+            sel.register(fd, selectors.EVENT_READ)
+        while sel.get_map():
+            if deadline is None:
+                events = sel.select()
             else:
-                open_fds.remove(fd)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise DrainTimeout(timeout, [b"".join(chunks[fd]) for fd in fds])
+                events = sel.select(left)
+            for key, _ in events:
+                fd = key.fd
+                try:
+                    data = os.read(fd, 65536)
+                except OSError as e:
+                    if e.errno != errno.EIO:  # Linux: EIO on a pty master once every slave end is closed
+                        raise
+                    data = b""
+                if data:
+                    chunks[fd].append(data)
+                else:
+                    sel.unregister(fd)
     return [b"".join(chunks[fd]) for fd in fds]
 
 

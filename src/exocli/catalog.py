@@ -439,6 +439,20 @@ def discard_current() -> None:
         store.discard(_OPEN.pop())
 
 
+def opened() -> int:
+    """How many stores this run has open (a mark for `close_opened`)."""
+    return len(_OPEN)
+
+
+def close_opened(since: int = 0) -> None:
+    """Close the stores opened since the mark ``since`` (a command has ended)."""
+    while len(_OPEN) > since:
+        try:
+            _OPEN.pop().close()
+        except sqlite3.Error:
+            pass
+
+
 def load(
     extra_dirs: Iterable[str | os.PathLike] = (),
     *,

@@ -196,6 +196,8 @@ def handled(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        catalog = sys.modules.get(__package__ + ".catalog")
+        mark = catalog.opened() if catalog is not None else 0
         try:
             return _run_once_more_if_damaged(fn, args, kwargs)
         except ExoError as e:
@@ -212,8 +214,18 @@ def handled(fn):
             raise
         except Exception as e:  # noqa: BLE001
             _internal(e)
+        finally:
+            _close_stores(mark)
 
     return wrapper
+
+
+def _close_stores(mark: int) -> None:
+    # NOTE: a command run in-process (tests, completion) must not keep the
+    # databases it opened after it ends; a real run exits anyway.
+    catalog = sys.modules.get(__package__ + ".catalog")
+    if catalog is not None:
+        catalog.close_opened(mark)
 
 
 def _run_once_more_if_damaged(fn, args, kwargs):
