@@ -10,6 +10,7 @@ Standard library only.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -145,6 +146,26 @@ class Field:
     what: str = ""  # what a value of the pattern is called, for messages ("a DOI")
     range: tuple[int, int] | None = None  # the values an int field may take
     shown_as: str | None = None  # the name `exo show` lists a link field's records under
+    search: str | None = "auto"  # the index column (INDEX_COLUMNS) it is searched in; None: not searched
+    names: bool = False  # a name people call the record by (filters and search take it as the record)
+
+    @property
+    def column(self) -> str | None:
+        """The index column of the field: as declared, else a tag for links,
+        closed sets and lists, text for other strings, "other" for numbers."""
+        if self.search != "auto":
+            return self.search
+        if self.link or self.choices or self.kind == "list":
+            return "tag"
+        return {"str": "text", "int": "other"}.get(self.kind)
+
+
+# The columns of the search index, in the order a match counts: the key, a
+# name or an alias more than a title, a title more than a linked tag, a tag
+# more than a note; "author" holds surnames.
+INDEX_COLUMNS = ("key", "alias", "label", "author", "tag", "text", "other", "abstract")
+# The columns of the user's own fields (annotations.toml), for ranking.
+ANNOTATION_COLUMNS = {"tags": "tag", "user_note": "text"}
 
 
 def _choices(e: type[enum.Enum]) -> tuple[str, ...]:
@@ -208,6 +229,18 @@ class EntityType:
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
+    @functools.cached_property
+    def searched(self) -> tuple[tuple[Field, str], ...]:
+        """(field, index column) of every searched field, the label field first (as a label)."""
+        out = [(f, "label" if f.name == self.label_field else f.column) for f in self.fields]
+        out = [(f, c) for f, c in out if c is not None]
+        return tuple(sorted(out, key=lambda fc: fc[0].name != self.label_field))
+
+    @functools.cached_property
+    def name_fields(self) -> tuple[Field, ...]:
+        """The fields holding names of a record (its label field first)."""
+        return tuple(sorted((f for f in self.fields if f.names or f.name == self.label_field), key=lambda f: f.name != self.label_field))
+
 
 # Study fields `exo import` may fill in itself; a study lists those it did in `suggested`.
 SUGGESTABLE = ("diseases", "sources", "mechanisms", "evidence")
@@ -229,18 +262,19 @@ STUDY = EntityType(
     "title",
     (
         Field("title", required=True, help="title as printed"),
-        Field("authors", "list", required=True, help='authors as printed, "Surname, I."'),
+        Field("authors", "list", required=True, help='authors as printed, "Surname, I."', search="author"),
         Field("et_al", "bool", help="the review printed only these authors and 'et al.'"),
         Field("year", "int", required=True, range=YEARS),
-        Field("journal", help="journal as printed (abbreviated), without the punctuation the list adds after it"),
+        Field("journal", help="journal as printed (abbreviated), without the punctuation the list adds after it", search="other"),
         Field(
             "journal_as_printed",
             help='the journal with the period the reference list prints after it ("Theranostics."), where it does',
+            search=None,
         ),
-        Field("volume"),
-        Field("issue"),
-        Field("pages", help="pages or article number"),
-        Field("doi", pattern=DOI_RE.pattern, form=DOI_FORM, what="a DOI"),
+        Field("volume", search=None),
+        Field("issue", search=None),
+        Field("pages", help="pages or article number", search=None),
+        Field("doi", pattern=DOI_RE.pattern, form=DOI_FORM, what="a DOI", search=None),
         Field("doi_note", help="how the review printed a DOI we corrected"),
         Field("sources", "list", link="source"),
         Field("diseases", "list", link="disease"),
@@ -253,19 +287,21 @@ STUDY = EntityType(
             help="the words of the review or of the title that decide evidence and model",
             pattern=EVIDENCE_BASIS_PATTERN,
             form=EVIDENCE_BASIS_FORM,
+            search=None,
         ),
         Field("vesicle", "list", choices=_choices(Vesicle)),
         Field("kind", choices=_choices(Kind)),
         Field("note", help="what the review says the study showed"),
-        Field("pmid", help="PubMed identifier"),
-        Field("abstract"),
-        Field("keywords", "list", help="keywords as the source gave them"),
-        Field("url"),
+        Field("pmid", help="PubMed identifier", search=None),
+        Field("abstract", search="abstract"),
+        Field("keywords", "list", help="keywords as the source gave them", search="alias"),
+        Field("url", search=None),
         Field(
             "suggested",
             "list",
             choices=SUGGESTABLE,
             help="annotation fields filled in by `exo import` from words of the title, abstract and keywords, not curated",
+            search=None,
         ),
     ),
 )
@@ -277,7 +313,7 @@ DISEASE = EntityType(
     "name",
     (
         Field("name", required=True),
-        Field("aliases", "list"),
+        Field("aliases", "list", search="alias", names=True),
         Field("category", required=True, choices=_choices(Category)),
         Field("parent", link="disease", help="a broader disease that includes this one"),
         Field("summary"),
@@ -291,8 +327,8 @@ SOURCE = EntityType(
     "name",
     (
         Field("name", required=True),
-        Field("abbreviation"),
-        Field("aliases", "list"),
+        Field("abbreviation", search="label", names=True),
+        Field("aliases", "list", search="alias", names=True),
         Field("tissue"),
         Field("msc", "bool", help="a mesenchymal stem/stromal cell source"),
         Field("parent", link="source", help="a broader source that includes this one"),
@@ -309,7 +345,7 @@ COMPANY = EntityType(
         Field("name", required=True, help="as printed in the review's Table 1"),
         Field("focus", help="what it works on"),
         Field("areas", "list", choices=_choices(Area), help="what Table 1 says it works on; unset where it names only a disease"),
-        Field("products", "list"),
+        Field("products", "list", search="alias", names=True),
         Field("diseases", "list", link="disease"),
         Field("conditions", "list", help="conditions Table 1 names that no study of the review covers"),
         Field("sources", "list", link="source"),
@@ -323,7 +359,7 @@ TERM = EntityType(
     "terms",
     "expansion",
     (
-        Field("abbreviation", required=True),
+        Field("abbreviation", required=True, search="label", names=True),
         Field("expansion", required=True),
         Field("glossary", "bool", help="listed in the review's glossary"),
         Field("expansion_note"),
@@ -340,7 +376,7 @@ TOPIC = EntityType(
     (
         Field("title", required=True, help="section heading as printed"),
         Field("parent", link="topic"),
-        Field("order", "int", range=(0, 100_000)),
+        Field("order", "int", range=(0, 100_000), search=None),
         Field("summary"),
     ),
     table="sections",
@@ -354,16 +390,16 @@ REVIEW = EntityType(
     "title",
     (
         Field("title", required=True),
-        Field("authors", "list", required=True),
+        Field("authors", "list", required=True, search="author"),
         Field("year", "int", required=True, range=YEARS),
-        Field("journal"),
-        Field("volume"),
-        Field("article"),
-        Field("doi", pattern=DOI_RE.pattern, form=DOI_FORM, what="a DOI"),
+        Field("journal", search="other"),
+        Field("volume", search=None),
+        Field("article", search=None),
+        Field("doi", pattern=DOI_RE.pattern, form=DOI_FORM, what="a DOI", search=None),
         Field("received", "date"),
         Field("accepted", "date"),
         Field("published", "date"),
-        Field("keywords", "list"),
+        Field("keywords", "list", search="alias"),
         Field("summary"),
     ),
 )

@@ -45,10 +45,9 @@ def _candidates(cat: Catalog, type_name: str) -> list[tuple[str, list[str]]]:
     for rid in cat.ids(type_name):
         r = cat.record(rid)
         names = [r["key"]]
-        for f in ("name", "title", "abbreviation"):
-            if isinstance(r.get(f), str):
-                names.append(r[f])
-        names += list(r.get("aliases") or ())
+        for f in model.BY_NAME[type_name].name_fields:
+            value = r.get(f.name)
+            names += value if isinstance(value, list) else [value] if isinstance(value, str) else []
         out[r["key"]] = names
     if type_name in ("disease", "source"):
         for tid in cat.ids("term"):

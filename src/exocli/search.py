@@ -389,16 +389,18 @@ def _common_terms(cat: Catalog, terms: list[_Term], best: dict, credit) -> bool:
     return True
 
 
-_WEIGHT_FIELDS = (
-    (FIELD_WEIGHTS[1], ("aliases", "products", "keywords")),
-    (FIELD_WEIGHTS[2], ("title", "name", "abbreviation", "expansion")),
-    (FIELD_WEIGHTS[3], ("authors",)),
-    (FIELD_WEIGHTS[4], ("sources", "diseases", "topics", "mechanisms", "model", "vesicle", "areas", "conditions",
-                        "category", "evidence", "kind", "tags", "parent", "disease", "source")),
-    (FIELD_WEIGHTS[5], ("note", "summary", "focus", "tissue", "expansion_note", "doi_note", "user_note")),
-    (FIELD_WEIGHTS[6], ("journal", "year")),
-    (FIELD_WEIGHTS[7], ("abstract",)),
-)
+def _weight_fields(et: model.EntityType) -> tuple[tuple[float, tuple[str, ...]], ...]:
+    """(weight, field names) per index column after the key, as the schema
+    places the type's fields (the user's tags and note included)."""
+    placed = [(f.name, column) for f, column in et.searched] + list(model.ANNOTATION_COLUMNS.items())
+    return tuple(
+        (FIELD_WEIGHTS[i], names)
+        for i, column in enumerate(model.INDEX_COLUMNS)
+        if i and (names := tuple(name for name, c in placed if c == column))
+    )
+
+
+_WEIGHT_FIELDS = {et.name: _weight_fields(et) for et in model.ENTITY_TYPES}
 
 
 _GROUPS: dict[tuple[str, str], list[tuple[float, str]]] = {}
@@ -422,7 +424,7 @@ def _field_weight(rec: dict, term: str) -> float:
 def _field_groups(rec: dict) -> list[tuple[float, str]]:
     """(weight, " word word ...") of a record's fields, best first, for prefix probes."""
     out = [(FIELD_WEIGHTS[0], " " + " ".join(key_words(rec["key"])))]
-    for weight, names in _WEIGHT_FIELDS:
+    for weight, names in _WEIGHT_FIELDS[rec["type"]]:
         parts: list[str] = []
         for name in names:
             value = rec.get(name)
@@ -510,10 +512,9 @@ def _coverage(cat: Catalog, rid: int, whole: str, typo: bool = False, query_word
         return 0.0
     rec = cat.record(rid)
     names = [rec["key"]]
-    for name in ("name", "title", "abbreviation", "expansion"):
-        if isinstance(rec.get(name), str):
-            names.append(rec[name])
-    names += list(rec.get("aliases") or ()) + list(rec.get("products") or ())
+    for f in model.BY_NAME[rec["type"]].name_fields:
+        value = rec.get(f.name)
+        names += value if isinstance(value, list) else [value] if isinstance(value, str) else []
     best = 0.0
     # A typo in the whole query ("bone marow") still names the record; only
     # asked for when a query word was unknown (so rapidfuzz is loaded anyway).

@@ -46,13 +46,10 @@ KEEP = 8  # stores kept per cache folder (one per distinct set of data folders)
 CHECK_BELOW = 8 << 20
 TYPE_CODES = {t.name: i for i, t in enumerate(ENTITY_TYPES)}
 
-# Index columns, in the order a match counts: a key or an alias more than a
-# title, a title more than a linked tag, a tag more than a note.
-COLUMNS = ("key", "alias", "label", "author", "tag", "text", "other", "abstract")
+# Index columns, in the order a match counts (the schema says which field goes where).
+COLUMNS = model.INDEX_COLUMNS
 COLUMN_CODE = {c: i for i, c in enumerate(COLUMNS)}
 F_KEY, F_ALIAS, F_LABEL, F_AUTHOR, F_TAG, F_TEXT, F_OTHER, F_ABSTRACT = range(len(COLUMNS))
-# Plain-value fields kept in `links` like real links, so filters never decode records.
-VALUE_TAGS = frozenset({"mechanisms", "evidence", "kind", "areas", "category", "model", "vesicle", "tags", "suggested"})
 
 SCHEMA = f"""
 CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
@@ -258,43 +255,26 @@ def _has_digit(text: str) -> bool:
     return any(d in text for d in "0123456789")
 
 
-_LABELS = {et.name: tuple(dict.fromkeys((et.label_field, "name", "title", "abbreviation", "expansion"))) for et in ENTITY_TYPES}
-_LINK_FIELDS = {et.name: tuple(f for f in et.fields if f.link) for et in ENTITY_TYPES}
-_TAGGED_FIELDS = {et.name: tuple(f for f in et.fields if f.link or f.name in VALUE_TAGS) for et in ENTITY_TYPES}
+_TAGGED_FIELDS = {et.name: tuple(f for f in et.fields if f.link or f.choices or f.column == "tag") for et in ENTITY_TYPES}
 
 
 def index_columns(rec: dict, labels: dict[tuple[str, str], list[str]]) -> list[str]:
-    """The texts of one record for each index column."""
+    """The texts of one record for each index column, as the schema's
+    fields say (`EntityType.searched`): a link also brings the names of
+    the record it links to; an author only the surname."""
     cols: list[list[str]] = [[] for _ in COLUMNS]
-    et = model.BY_NAME[rec["type"]]
     cols[F_KEY].extend(key_words(rec["key"]))
-    for name in _LABELS[et.name]:
-        if isinstance(rec.get(name), str):
-            cols[F_LABEL].append(rec[name])
-    for name in ("aliases", "products", "keywords"):
-        cols[F_ALIAS].extend(rec.get(name) or ())
-    for a in rec.get("authors") or ():
-        cols[F_AUTHOR].append(a.split(",")[0])
-    for f in _LINK_FIELDS[et.name]:
-        if f.name in rec:
-            values = rec[f.name] if isinstance(rec[f.name], list) else [rec[f.name]]
-            for v in values:
-                cols[F_TAG].append(v)
-                cols[F_TAG].extend(labels.get((f.link, v), ()))
-    for name in ("mechanisms", "conditions", "model", "vesicle", "areas", "tags"):
-        cols[F_TAG].extend(rec.get(name) or ())
-    for name in ("category", "evidence", "kind"):
-        if isinstance(rec.get(name), str):
-            cols[F_TAG].append(rec[name])
-    for name in ("note", "summary", "focus", "tissue", "expansion_note", "doi_note", "user_note"):
-        if isinstance(rec.get(name), str):
-            cols[F_TEXT].append(rec[name])
-    if isinstance(rec.get("journal"), str):
-        cols[F_OTHER].append(rec["journal"])
-    if isinstance(rec.get("year"), int):
-        cols[F_OTHER].append(str(rec["year"]))
-    if isinstance(rec.get("abstract"), str):
-        cols[F_ABSTRACT].append(rec["abstract"])
+    for f, column in model.BY_NAME[rec["type"]].searched:
+        value = rec.get(f.name)
+        if value is None or value is False:
+            continue
+        texts = cols[COLUMN_CODE[column]]
+        for v in value if isinstance(value, list) else [value]:
+            if f.name == "authors":
+                v = v.split(",")[0]
+            texts.append(str(v))
+            if f.link:
+                texts.extend(labels.get((f.link, v), ()))
     # NOTE: " ; " keeps the last word of one value and the first of the next
     # from counting as words that stand together.
     # Mixed words matter in names and tags (MISEV2018, CD73), not in prose.
@@ -303,10 +283,9 @@ def index_columns(rec: dict, labels: dict[tuple[str, str], list[str]]) -> list[s
 
 def _names_of(rec: dict) -> list[str]:
     out = [rec["key"]]
-    for name in ("name", "title", "abbreviation", "expansion"):
-        if isinstance(rec.get(name), str):
-            out.append(rec[name])
-    out += list(rec.get("aliases") or ()) + list(rec.get("products") or ())
+    for f in model.BY_NAME[rec["type"]].name_fields:
+        value = rec.get(f.name)
+        out += value if isinstance(value, list) else [value] if isinstance(value, str) else []
     return list(dict.fromkeys(c for c in (compact(n) for n in out) if c))
 
 
