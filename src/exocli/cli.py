@@ -107,6 +107,7 @@ DataOpt = Annotated[
 ]
 LimitOpt = Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Show at most N results.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Do not explain how filter values were read.")]
+TextArg = Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")]
 TagOpt = Annotated[
     Optional[List[str]],
     typer.Option("--tag", help="Only records carrying this tag of yours (repeatable: any of them); `exo tags` lists them."),
@@ -506,7 +507,8 @@ def _emit_records(out, cat, ids: list[int], type_name: str, curated: bool = Fals
     out.emit(result)
 
 
-def _listing(out, data, type_name: str, text, quiet=False, filters=None, flags=None, tags=None):
+def list_records(out, data, type_name: str, text, quiet=False, filters=None, flags=None, tags=None):
+    """The body of a listing command: records of a type matching the text and filters."""
     from .query import listing
 
     out.fields([type_name])
@@ -520,7 +522,7 @@ def _listing(out, data, type_name: str, text, quiet=False, filters=None, flags=N
 @handled
 @shared(output=True)
 def diseases(
-    text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
+    text: TextArg = None,
     category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Body system: " + _choices(model.Category) + ".")] = None,
     tag: TagOpt = None,
     out=None,
@@ -535,14 +537,14 @@ def diseases(
       exo diseases --category cancer
       exo diseases --fields key,name,aliases -o csv
     """
-    _listing(out, data, "disease", text, quiet, filters={"category": category}, tags=tag)
+    list_records(out, data, "disease", text, quiet, filters={"category": category}, tags=tag)
 
 
 @app.command()
 @handled
 @shared(output=True)
 def sources(
-    text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
+    text: TextArg = None,
     msc: Annotated[Optional[bool], typer.Option("--msc/--non-msc", help="Only MSC sources, or only the others.")] = None,
     tag: TagOpt = None,
     out=None,
@@ -556,14 +558,14 @@ def sources(
       exo sources --msc
       exo sources gingiva
     """
-    _listing(out, data, "source", text, flags={"msc": msc}, tags=tag)
+    list_records(out, data, "source", text, flags={"msc": msc}, tags=tag)
 
 
 @app.command()
 @handled
 @shared(output=True)
 def companies(
-    text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
+    text: TextArg = None,
     area: Annotated[Optional[List[str]], typer.Option("--area", "-a", help=_choices(model.Area) + ".")] = None,
     disease: Annotated[Optional[List[str]], typer.Option("--disease", "-d", help="Companies naming this disease, a narrower one, or a condition of Table 1 (epilepsy).")] = None,
     category: Annotated[Optional[List[str]], typer.Option("--category", "-c", help="Companies naming a disease of this body system (cancer, nervous, ...).")] = None,
@@ -581,7 +583,7 @@ def companies(
       exo companies --disease cancer
       exo companies --category nervous --json
     """
-    _listing(out, data, "company", text, quiet,
+    list_records(out, data, "company", text, quiet,
         filters={"area": area, "disease": disease, "category": category}, tags=tag,
     )
 
@@ -604,14 +606,14 @@ def terms(
       exo terms --glossary
       exo terms GMP
     """
-    _listing(out, data, "term", text, flags={"glossary": True if glossary else None}, tags=tag)
+    list_records(out, data, "term", text, flags={"glossary": True if glossary else None}, tags=tag)
 
 
 @app.command()
 @handled
 @shared(output=True)
 def topics(
-    text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match.")] = None,
+    text: TextArg = None,
     tag: TagOpt = None,
     out=None,
     data=None,
@@ -623,7 +625,7 @@ def topics(
       exo topics
       exo studies --topic immunoregulation
     """
-    _listing(out, data, "topic", text, tags=tag)
+    list_records(out, data, "topic", text, tags=tag)
 
 
 @app.command()
