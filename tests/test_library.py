@@ -62,7 +62,7 @@ def test_importing_again_skips_every_duplicate_and_exits_1():
     r = exo("import", str(SAMPLES / "pubmed.txt"))
     assert r.code == 1, r
     assert "exo: skipped Griffin2020: same DOI as PMID 30922926" in r.stderr
-    assert "exo: nothing to import (2 skipped as already there)" in r.stderr
+    assert r.stderr.endswith("Error: nothing to import (2 skipped as already there)\n"), r
     assert (library() / "studies.toml").read_bytes() == before
 
 
@@ -84,6 +84,10 @@ def test_bad_entries_are_named_and_the_good_ones_written():
         f"exo: bad entry: {SAMPLES / 'jabref-months.bib'}:6 [text]",
     ]
     assert "imported 1 study into" in r.stderr and "(2 bad)" in r.stderr
+    assert r.stderr.splitlines()[-2:] == [
+        "Error: 2 bad entries left out (named above)",
+        "  fix them and import the file again; what was imported is skipped as already there",
+    ], r
     keys = tomllib().loads((library() / "studies.toml").read_text("utf-8"))
     assert list(keys) == ["Celletti2022"] and exo("validate", str(library())).code == 0
 
@@ -91,7 +95,8 @@ def test_bad_entries_are_named_and_the_good_ones_written():
 def test_strict_writes_nothing_when_an_entry_is_bad():
     r = exo("import", "--strict", str(SAMPLES / "zotero.bib"), str(SAMPLES / "jabref-months.bib"))
     assert r.code == 2, r
-    assert "nothing written (--strict)" in r.stderr
+    assert "Error: nothing written (--strict) (2 bad)" in r.stderr, r
+    assert "drop --strict to import the good ones (1 study)" in r.stderr, r
     assert not (library() / "studies.toml").exists()
 
 

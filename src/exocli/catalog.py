@@ -198,10 +198,6 @@ class Catalog:
         rows = self._all("SELECT rid FROM records WHERE type = ? AND year BETWEEN ? AND ?", (TYPE_CODES[type_name], lo, hi))
         return {r for (r,) in rows}
 
-    def origin_of(self, rid: int) -> str:
-        row = self._one("SELECT path FROM origins JOIN records ON origins.id = records.origin WHERE rid = ?", (rid,))
-        return row[0] if row else ""
-
     # -- by key and by name ---------------------------------------------------
 
     def lookup(self, key: str, type_name: str | None = None) -> int | None:

@@ -190,9 +190,9 @@ def resolve(cat, keys: Iterable[str], unknown: list[str] | None = None) -> list[
     return records
 
 
-def not_found_key(cat, key: str) -> NotFound:
-    """The error for one unknown key, with the closest study keys."""
-    return NotFound("study key", key, _suggest(cat, key))
+def not_found_key(cat, key: str, hint: str | None = None) -> NotFound:
+    """The error for one unknown key, with the closest study keys (else ``hint``)."""
+    return NotFound("study key", key, _suggest(cat, key), hint)
 
 
 def _suggest(cat, key: str) -> list[str]:

@@ -698,9 +698,7 @@ def cite(
         # The known keys are cited; each unknown one is named, and the exit
         # status says the list was not complete.
         for key in unknown:
-            err = citing.not_found_key(cat, key)
-            err.hint = err.hint or "`exo search WORDS` finds a study; `exo studies -o keys` lists every key"
-            report(err)
+            report(citing.not_found_key(cat, key, "`exo search WORDS` finds a study; `exo studies -o keys` lists every key"))
         raise typer.Exit(EXIT_NOT_FOUND)
 
 
@@ -847,10 +845,7 @@ def untag(
     has = cat.record(rid).get("tags") or []
     missing = [t for t in tags if t.strip().casefold() not in {h.casefold() for h in has}]
     if missing:
-        err = NotFound(f"tag of {cat.keys[rid]}", missing[0], has)
-        if not has:
-            err.hint = f"{cat.keys[rid]} has no tags"
-        raise err
+        raise NotFound(f"tag of {cat.keys[rid]}", missing[0], has, hint=None if has else f"{cat.keys[rid]} has no tags")
     after = annotations.untag(cat.annotation_key(rid), tags)
     _say_tags(cat.keys[rid], after)
 
@@ -887,8 +882,7 @@ def note(
     if not text:
         current = cat.record(rid).get("user_note")
         if not current:
-            _err(f"exo: {shown} has no note; `exo note {shown} TEXT` writes one")
-            raise typer.Exit(EXIT_NOT_FOUND)
+            raise NothingFound(f"{shown} has no note", f"`exo note {shown} TEXT` writes one")
         sys.stdout.write(current + "\n")
         return
     if text == ["-"]:
@@ -956,9 +950,8 @@ def open_(
     rec = cat.record(rid)
     url = link_of(rec)
     if url is None:
-        what = "study" if rec["type"] == "study" else rec["type"]
-        _err(f"exo: {rec['key']} has no DOI to open" + ("" if rec["type"] in ("study", "review") else f" (it is a {what}; studies have DOIs)"))
-        raise typer.Exit(EXIT_NOT_FOUND)
+        kind = "" if rec["type"] in ("study", "review") else f" (it is a {rec['type']}; studies have DOIs)"
+        raise NothingFound(f"{rec['key']} has no DOI to open{kind}")
     if print_:
         sys.stdout.write(url + "\n")
         return
@@ -1031,11 +1024,11 @@ def import_(
     if dry_run and outcome.text:
         sys.stdout.write(outcome.text)
         sys.stdout.flush()
-    _import_summary(outcome, dry_run, strict)
-    if outcome.problems:
-        raise typer.Exit(EXIT_USAGE)
-    if not outcome.studies:
-        raise typer.Exit(EXIT_NOT_FOUND)
+    for line in outcome.report(_shown_path(outcome.into), dry_run):
+        _err(line)
+    failure = outcome.failure(strict)
+    if failure is not None:
+        raise failure
 
 
 def _import_progress():
@@ -1070,37 +1063,6 @@ def _shown_path(path: Path) -> str:
     except ValueError:
         pass
     return str(path)
-
-
-def _import_summary(outcome, dry_run: bool, strict: bool) -> None:
-    """What was imported, skipped and left out, one line each, on stderr."""
-    from .text import one_line
-
-    for p in outcome.problems:
-        _err("exo: bad entry: " + one_line(str(p)))
-    for p in outcome.warnings:
-        _err("exo: warning: " + one_line(str(p)))
-    for s in outcome.skips:
-        where = s.origin.file + (f":{s.origin.line}" if s.origin.line is not None else "")
-        _err(f"exo: skipped {one_line(str(s))} ({one_line(where)})")
-    n = len(outcome.studies)
-    what = f"{n:,} stud{'y' if n == 1 else 'ies'}"
-    into = one_line(_shown_path(outcome.into))
-    keys = ", ".join(s["key"] for s in outcome.studies[:10]) + (", ..." if n > 10 else "")
-    counts = []
-    if outcome.skips:
-        counts.append(f"{len(outcome.skips):,} skipped as already there")
-    if outcome.problems:
-        counts.append(f"{len(outcome.problems):,} bad")
-    tail = f" ({'; '.join(counts)})" if counts else ""
-    if dry_run:
-        _err(f"exo: would import {what} into {into}{tail}" + (f": {keys}" if n else ""))
-    elif outcome.written:
-        _err(f"exo: imported {what} into {into}{tail}: {keys}")
-    elif n and strict and outcome.problems:
-        _err(f"exo: nothing written (--strict){tail}; fix the bad entries, or drop --strict to import the {what} that are good")
-    else:
-        _err(f"exo: nothing to import{tail}")
 
 
 @app.command()

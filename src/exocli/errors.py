@@ -39,11 +39,11 @@ class NotFound(ExoError):
 
     exit_code = EXIT_NOT_FOUND
 
-    def __init__(self, what: str, value: str, suggestions: list[str] | None = None) -> None:
+    def __init__(self, what: str, value: str, suggestions: list[str] | None = None, hint: str | None = None) -> None:
+        """``hint`` is said when there is no suggestion to make."""
         self.what = what
         self.value = value
         self.suggestions = list(suggestions or [])
-        hint = None
         if self.suggestions:
             hint = "did you mean " + ", ".join(self.suggestions[:5]) + "?"
         super().__init__(f"no {what} matches {quoted(value)}", hint)

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import model
-from .errors import DataError, Problem, quoted
+from .text import one_line
+from .errors import DataError, ExoError, NothingFound, Problem, UsageError, quoted
 
 __all__ = [
     "FORMATS",
@@ -1585,6 +1586,50 @@ class Outcome:
     @property
     def warnings(self) -> list[Problem]:
         return [p for b in self.batches for p in b.warnings]
+
+    def report(self, into: str, dry_run: bool = False) -> list[str]:
+        """What was imported, skipped and left out, a line each, for stderr;
+        ``into`` is the library file as people read it (~/...)."""
+        lines = [f"exo: bad entry: {one_line(str(p))}" for p in self.problems]
+        lines += [f"exo: warning: {one_line(str(p))}" for p in self.warnings]
+        for s in self.skips:
+            where = s.origin.file + (f":{s.origin.line}" if s.origin.line is not None else "")
+            lines.append(f"exo: skipped {one_line(str(s))} ({one_line(where)})")
+        keys = ", ".join(s["key"] for s in self.studies[:10]) + (", ..." if len(self.studies) > 10 else "")
+        if dry_run:
+            lines.append(f"exo: would import {self._what()} into {one_line(into)}{self._counts()}" + (f": {keys}" if self.studies else ""))
+        elif self.written:
+            lines.append(f"exo: imported {self._what()} into {one_line(into)}{self._counts()}: {keys}")
+        return lines
+
+    def failure(self, strict: bool = False) -> ExoError | None:
+        """The error the import ends with: bad entries (exit 2) or nothing new (exit 1)."""
+        if self.problems:
+            n = len(self.problems)
+            if strict and self.studies and not self.written:
+                return UsageError(
+                    f"nothing written (--strict){self._counts()}",
+                    f"fix the bad entries, or drop --strict to import the good ones ({self._what()})",
+                )
+            return UsageError(
+                f"{n:,} bad entr{'y' if n == 1 else 'ies'} left out (named above)",
+                "fix them and import the file again; what was imported is skipped as already there",
+            )
+        if not self.studies:
+            return NothingFound(f"nothing to import{self._counts()}")
+        return None
+
+    def _what(self) -> str:
+        n = len(self.studies)
+        return f"{n:,} stud{'y' if n == 1 else 'ies'}"
+
+    def _counts(self) -> str:
+        counts = []
+        if self.skips:
+            counts.append(f"{len(self.skips):,} skipped as already there")
+        if self.problems:
+            counts.append(f"{len(self.problems):,} bad")
+        return f" ({'; '.join(counts)})" if counts else ""
 
 
 Progress = Callable[[str, int, int], None]

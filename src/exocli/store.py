@@ -38,7 +38,7 @@ from . import model
 from .model import ENTITY_TYPES
 from .text import compact, fold, key_words, letter_runs
 
-LAYOUT = 5  # bump whenever the tables or what goes into them change
+LAYOUT = 6  # bump whenever the tables or what goes into them change
 KEEP = 8  # stores kept per cache folder (one per distinct set of data folders)
 # NOTE: a store this small is checked whole on every open (about 1 ms
 # for the bundled data); a big one (0.6 s for 100,000 studies) is trusted
@@ -53,10 +53,9 @@ F_KEY, F_ALIAS, F_LABEL, F_AUTHOR, F_TAG, F_TEXT, F_OTHER, F_ABSTRACT = range(le
 
 SCHEMA = f"""
 CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
-CREATE TABLE origins(id INTEGER PRIMARY KEY, path TEXT NOT NULL);
 CREATE TABLE records(
     rid INTEGER PRIMARY KEY, type INTEGER NOT NULL, key TEXT NOT NULL,
-    fold TEXT NOT NULL, year INTEGER NOT NULL, origin INTEGER NOT NULL, body TEXT NOT NULL);
+    fold TEXT NOT NULL, year INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE links(field TEXT NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL,
     PRIMARY KEY(field, value, rid)) WITHOUT ROWID;
 CREATE TABLE names(name TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(name, rid)) WITHOUT ROWID;
@@ -308,7 +307,6 @@ class Builder:
         conn.executescript(SCHEMA)
         self.labels: dict[tuple[str, str], list[str]] = {}
         self.rid = 0
-        self.origins: dict[str, int] = {}
         self._rows: list[tuple] = []
         self._fts: list[tuple] = []
         self._links: list[tuple] = []
@@ -350,13 +348,7 @@ class Builder:
             self._q.put(None)
             self._writer.join(timeout=30)
 
-    def origin(self, path: str) -> int:
-        if path not in self.origins:
-            n = self.origins[path] = len(self.origins)
-            self._do(lambda c: c.execute("INSERT INTO origins(id, path) VALUES (?, ?)", (n, path)))
-        return self.origins[path]
-
-    def add(self, rec: dict, origin_path: str) -> None:
+    def add(self, rec: dict) -> None:
         t = rec["type"]
         if t != "study":
             from .loader import _names
@@ -368,7 +360,7 @@ class Builder:
         body = {k: v for k, v in rec.items() if k not in ("type", "key")}
         year = rec.get("year") if isinstance(rec.get("year"), int) else 0
         self._rows.append(
-            (rid, TYPE_CODES[t], rec["key"], rec["key"].casefold(), year, self.origin(origin_path),
+            (rid, TYPE_CODES[t], rec["key"], rec["key"].casefold(), year,
              json.dumps(body, ensure_ascii=False, separators=(",", ":")))
         )
         self._fts.append((rid, *index_columns(rec, self.labels)))
@@ -389,7 +381,7 @@ class Builder:
     # and with the main thread busy preparing the next batch the writer then
     # spent most of its time waiting for it (17 s for 100,000 studies, 9 s now).
     _INSERTS = (
-        "INSERT INTO records SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 FROM json_each(?)",
+        "INSERT INTO records SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?)",
         f"INSERT INTO fts(rowid, {', '.join(COLUMNS)}) SELECT "
         + ", ".join(f"value->>{i}" for i in range(len(COLUMNS) + 1))
         + " FROM json_each(?)",
@@ -458,7 +450,7 @@ def build(conn: sqlite3.Connection, folders: list, fp_state: str, progress=None)
         for ev in reader.events():
             kind = ev[0]
             if kind == "record":
-                b.add(ev[1], reader.origins[ev[2]])
+                b.add(ev[1])
             elif kind == "begin":
                 b.begin_file(ev[1])
             elif kind == "rollback":
