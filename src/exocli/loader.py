@@ -854,8 +854,10 @@ class Reader:
 
         Linear in the number of records: each record is walked once.
         """
-        for type_name in ("topic", "disease", "source"):
-            et = model.BY_NAME[type_name]
+        for et in model.ENTITY_TYPES:
+            if et.parent is None:
+                continue
+            type_name = et.name
             parent = {r["key"]: r.get("parent") for r, _ in records if r["type"] == type_name}
             where = {r["key"]: o for r, o in records if r["type"] == type_name}
             state: dict[str, int] = {}  # 1: on the current path, 2: known to end

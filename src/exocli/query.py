@@ -49,11 +49,16 @@ def _candidates(cat: Catalog, type_name: str) -> list[tuple[str, list[str]]]:
             value = r.get(f.name)
             names += value if isinstance(value, list) else [value] if isinstance(value, str) else []
         out[r["key"]] = names
-    if type_name in ("disease", "source"):
-        for tid in cat.ids("term"):
+    # A record of another type that names one of these (a glossary term's
+    # `disease = "lung-cancer"`) lends it its names.
+    for other in model.ENTITY_TYPES:
+        pointer = other.link_to(type_name)
+        if pointer is None or pointer.kind != "str" or other.name == type_name:
+            continue
+        for tid in cat.ids(other.name):
             t = cat.record(tid)
-            if t.get(type_name) in out:
-                out[t[type_name]] += [t.get("abbreviation") or "", t.get("expansion") or ""]
+            if t.get(pointer.name) in out:
+                out[t[pointer.name]] += [t.get(f.name) or "" for f in other.name_fields if f.kind == "str"]
     return list(out.items())
 
 
@@ -147,21 +152,26 @@ def _plural(what: str) -> str:
 
 def resolve(cat: Catalog, what: str, value: str) -> Resolution:
     """Resolve a filter value for ``what`` (disease, source, topic, mechanism, evidence, kind, area, category)."""
-    if what in ("disease", "source", "topic", "company", "study"):
+    if what in model.BY_NAME:
         return resolve_names(what, value, _candidates(cat, what))
     if what == "mechanism":
         names = sorted({m for rid in cat.ids("study") for m in cat.record(rid).get("mechanisms") or ()})
         return resolve_names(what, value, [(m, [m]) for m in names])
-    choices = {
-        "evidence": model.Evidence,
-        "kind": model.Kind,
-        "area": model.Area,
-        "category": model.Category,
-    }.get(what)
+    choices = _closed_set(what)
     if choices is None:
         raise UsageError(f"unknown filter {what!r}")
     names = model.CHOICE_ALIASES.get(what, {})
-    return resolve_names(what, value, [(m.value, [m.value, *names.get(m.value, ())]) for m in choices])
+    return resolve_names(what, value, [(c, [c, *names.get(c, ())]) for c in choices])
+
+
+def _closed_set(what: str) -> tuple[str, ...] | None:
+    """The values a closed-set field named ``what`` (or its plural) may take, from the schema."""
+    for et in model.ENTITY_TYPES:
+        for name in (what, what + "s"):
+            f = et.field(name)
+            if f is not None and f.choices:
+                return f.choices
+    return None
 
 
 YEAR_RE = re.compile(r"^\s*(\d{4})?\s*(\.\.|-|:)?\s*(\d{4})?\s*$")
@@ -197,7 +207,8 @@ class StudyFilter:
     curated: bool = False  # leave out what `exo import` suggested (the fields a study names in `suggested`)
 
 
-LINKED = {"disease": "diseases", "source": "sources", "topic": "topics"}
+# The study field each filter reads: a link (--disease reads `diseases`) or a value.
+LINKED = {f.link: f.name for f in model.STUDY.fields if f.link}
 VALUED = {"mechanism": "mechanisms", "evidence": "evidence", "kind": "kind"}
 # The study field each filter reads, where `exo import` may have suggested it.
 SUGGESTABLE_BY = {"disease": "diseases", "category": "diseases", "source": "sources", "mechanism": "mechanisms", "evidence": "evidence"}
