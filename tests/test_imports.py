@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import subprocess
 import sys
 
@@ -82,3 +83,52 @@ def test_tags_and_notes_are_read_without_the_import_layer(tmp_path):
     mods = loaded("search", "kidney", "--json", tmp_path=tmp_path, library=str(lib))
     assert not mods & (set(IMPORT_LAYER) - {"exocli.annotations"}), mods
     assert "exocli.annotations" in mods  # the file is read, so the test can fail
+
+
+# The layers of ARCHITECTURE.md, lowest first: a module may import its own
+# layer and those below, never one above (at module level or inside a function).
+LAYERS = [
+    {"version", "text", "errors", "model", "files"},
+    {"loader", "annotations"},
+    {"store"},
+    {"catalog"},
+    {"query", "search", "views", "importer"},
+    {"output", "cite"},
+    {"cli"},
+    {"entry", "__main__", "__init__"},
+]
+
+
+def _exo_imports(path):
+    """The exo modules (top-level names, `output` for the package) a file imports."""
+    import ast
+
+    inside_output = path.parent.name == "output"
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level == 0:
+            if (node.module or "").startswith("exocli."):
+                yield node.module.split(".")[1]
+            continue
+        if inside_output and node.level == 1:
+            yield "output"
+            continue
+        if node.module:
+            yield node.module.split(".")[0]
+        else:
+            yield from (alias.name for alias in node.names)
+
+
+def test_no_module_imports_upward():
+    src = Path(__file__).resolve().parent.parent / "src" / "exocli"
+    layer = {name: i for i, names in enumerate(LAYERS) for name in names}
+    modules = {p.stem for p in src.glob("*.py")} | {"output"}
+    assert modules <= set(layer), f"modules with no layer: {sorted(modules - set(layer))}"
+    wrong = []
+    for path in [*src.glob("*.py"), *(src / "output").glob("*.py")]:
+        me = "output" if path.parent.name == "output" else path.stem
+        for target in _exo_imports(path):
+            if target in layer and layer[target] > layer[me]:
+                wrong.append(f"{path.relative_to(src)} imports {target}")
+    assert not wrong, wrong
