@@ -206,12 +206,14 @@ def _not_found(cat, unknown: list[str]) -> NotFound:
     flat = list(dict.fromkeys(s for ss in per_key.values() for s in ss))
     if len(unknown) == 1:
         return NotFound("study key", unknown[0], flat)
-    err = NotFound("study key", ", ".join(unknown), flat)
-    err.message = f"no study matches these {len(unknown)} keys: " + ", ".join(map(repr, unknown))
-    err.args = (err.message,)
     hints = [f"{k} -> {', '.join(s[:3])}" for k, s in per_key.items() if s]
-    err.hint = ("did you mean: " + "; ".join(hints)) if hints else None
-    return err
+    return NotFound(
+        "study key",
+        ", ".join(unknown),
+        flat,
+        message=f"no study matches these {len(unknown)} keys: " + ", ".join(map(repr, unknown)),
+        suggested="did you mean: " + "; ".join(hints),
+    )
 
 
 # ---------------------------------------------------------------------------

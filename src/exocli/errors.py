@@ -39,14 +39,27 @@ class NotFound(ExoError):
 
     exit_code = EXIT_NOT_FOUND
 
-    def __init__(self, what: str, value: str, suggestions: list[str] | None = None, hint: str | None = None) -> None:
-        """``hint`` is said when there is no suggestion to make."""
+    def __init__(
+        self,
+        what: str,
+        value: str,
+        suggestions: list[str] | None = None,
+        hint: str | None = None,
+        *,
+        also: str | None = None,
+        message: str | None = None,
+        suggested: str | None = None,
+    ) -> None:
+        """``hint`` is said when there is no suggestion to make; ``also``
+        after the suggestions ("did you mean X? Or, ..."); ``suggested``
+        says the suggestions another way; ``message`` replaces "no WHAT
+        matches VALUE"."""
         self.what = what
         self.value = value
         self.suggestions = list(suggestions or [])
         if self.suggestions:
-            hint = "did you mean " + ", ".join(self.suggestions[:5]) + "?"
-        super().__init__(f"no {what} matches {quoted(value)}", hint)
+            hint = suggested or "did you mean " + ", ".join(self.suggestions[:5]) + "?" + (f" Or, {also}" if also else "")
+        super().__init__(message or f"no {what} matches {quoted(value)}", hint)
 
 
 class NothingFound(ExoError):

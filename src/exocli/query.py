@@ -137,12 +137,10 @@ def resolve_names(what: str, value: str, candidates: list[tuple[str, list[str]]]
         return Resolution(what, value, keys, False)
     near = process.extract(" ".join(vw)[:200], list(flat), scorer=fuzz.WRatio, limit=8, score_cutoff=SUGGEST_CLOSE)
     suggestions = list(dict.fromkeys(flat[n[0]] for n in near))[:3]
-    err = NotFound(what, value, suggestions)
-    if not suggestions:
-        err.hint = f"`exo {_plural(what)}` lists them" if what in model.BY_NAME else "choose from: " + ", ".join(
-            sorted({k for k, _ in candidates})[:20]
-        )
-    raise err
+    listed = f"`exo {_plural(what)}` lists them" if what in model.BY_NAME else "choose from: " + ", ".join(
+        sorted({k for k, _ in candidates})[:20]
+    )
+    raise NotFound(what, value, suggestions, listed)
 
 
 def _plural(what: str) -> str:
@@ -227,10 +225,8 @@ def with_tags(cat: Catalog, values: list[str]) -> set[int]:
         if v.strip().casefold() not in folded:
             from .loader import close_matches
 
-            err = NotFound("tag", v, close_matches(v, list(tags)))
-            if not err.suggestions:
-                err.hint = "`exo tags` lists your tags" if tags else "no record has a tag yet; `exo tag KEY TAG` adds one"
-            raise err
+            listed = "`exo tags` lists your tags" if tags else "no record has a tag yet; `exo tag KEY TAG` adds one"
+            raise NotFound("tag", v, close_matches(v, list(tags)), listed)
     return cat.with_tags(v.strip() for v in values)
 
 def tag_objects(cat: Catalog) -> list[dict]:
@@ -269,7 +265,7 @@ def resolve_linked(cat: Catalog, what: str, value: str) -> Resolution:
             near = None
         if near is not None:
             said = f"for a body system: --category {near.keys[0]}"
-            err.hint = f"{err.hint} Or, {said}" if err.suggestions and err.hint else said
+            raise NotFound(err.what, err.value, err.suggestions, said, also=said) from None
         raise err
     return res
 
