@@ -12,7 +12,6 @@ import functools
 import inspect
 import io
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Annotated, List, Optional
@@ -282,6 +281,12 @@ def _output(fmt: str | None, json_: bool = False, fields=None, no_color: bool = 
     from .output import Output
 
     return Output(sys.stdout, fmt, json_, fields, no_color)
+
+
+def _write_text(text: str) -> None:
+    from .output import write_text
+
+    write_text(text, sys.stdout)
 
 
 def _isatty(stream) -> bool:
@@ -883,7 +888,7 @@ def note(
         current = cat.record(rid).get("user_note")
         if not current:
             raise NothingFound(f"{shown} has no note", f"`exo note {shown} TEXT` writes one")
-        sys.stdout.write(current + "\n")
+        _write_text(current + "\n")
         return
     if text == ["-"]:
         raw = _stdin_bytes(STDIN_LIMIT, "the note", "a note must be shorter", f"pipe the note in: `exo note {shown} - < note.txt`")
@@ -953,12 +958,12 @@ def open_(
         kind = "" if rec["type"] in ("study", "review") else f" (it is a {rec['type']}; studies have DOIs)"
         raise NothingFound(f"{rec['key']} has no DOI to open{kind}")
     if print_:
-        sys.stdout.write(url + "\n")
+        _write_text(url + "\n")
         return
     import webbrowser
 
     if not webbrowser.open(url):
-        sys.stdout.write(url + "\n")
+        _write_text(url + "\n")
         raise UsageError("no web browser could be started", "set BROWSER to one, or use --print")
 
 
@@ -1022,8 +1027,7 @@ def import_(
     outcome = importer.run(cat, batches, folder, dry_run=dry_run, strict=strict, progress=_import_progress())
     _err_progress("")
     if dry_run and outcome.text:
-        sys.stdout.write(outcome.text)
-        sys.stdout.flush()
+        _write_text(outcome.text)
     for line in outcome.report(_shown_path(outcome.into), dry_run):
         _err(line)
     failure = outcome.failure(strict)
@@ -1091,13 +1095,9 @@ def validate(
 def main() -> None:
     """The console entry point: exit codes 0/1/2, 130 on Ctrl-C, quiet pipes."""
 
-    def on_signal(signum, frame):  # noqa: ARG001
-        raise Interrupted(EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum)
+    from . import signals
 
-    signal.signal(signal.SIGINT, on_signal)
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), on_signal)
+    signals.install()  # the handler `entry` installed; again for `python -c "...main()"` and tests
     _guard_stderr()
     if sys.stdout is None:  # started with stdout closed (`exo ... >&-`)
         _err("Error: cannot write the output: standard output is closed")
@@ -1106,6 +1106,10 @@ def main() -> None:
     code: int | str | None = 0
     try:
         _app_for(sys.argv[1:])(prog_name="exo")
+    except Interrupted as e:
+        if e.code == EXIT_INTERRUPTED:
+            _quiet_pipe_stderr_newline()
+        code = e.code
     except SystemExit as e:
         code = e.code
         if code == 1 and isinstance(e.__context__, BrokenPipeError):
@@ -1113,10 +1117,6 @@ def main() -> None:
             # goes away (`exo --help | true`); every exo command ends with 0.
             _quiet_pipe()
             code = 0
-    except Interrupted as e:
-        if e.code == EXIT_INTERRUPTED:
-            _quiet_pipe_stderr_newline()
-        code = e.code
     except BrokenPipeError:
         _quiet_pipe()
         code = 0
@@ -1127,8 +1127,7 @@ def main() -> None:
         # NOTE: the work is done (or abandoned); a Ctrl-C from here on could
         # only land while the interpreter shuts down, after Python has put
         # back the default handler, and kill the process instead of exiting.
-        if hasattr(signal, "pthread_sigmask"):
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+        signals.block()
     _exit_now(code)
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .signals import EXIT_INTERRUPTED, Interrupted  # noqa: F401 - the error kinds are all here
+
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1  # unknown key, filter value matching nothing, empty result
 EXIT_USAGE = 2  # bad option values, bad data folders
 EXIT_INTERNAL = 3  # a bug in exo (message on stderr, no traceback unless EXO_DEBUG=1)
-EXIT_INTERRUPTED = 130
 
 
 def quoted(value: object, limit: int = 80) -> str:
@@ -70,16 +71,6 @@ class NothingFound(ExoError):
 
 class UsageError(ExoError):
     """A bad option value or combination (exit 2)."""
-
-
-class Interrupted(BaseException):
-    """Ctrl-C (exit 130), or SIGTERM or SIGHUP (128 + the signal), raised past
-    click so it cannot turn it into 'Aborted!', and so that every `finally`
-    runs: a store being built is removed, not left half-written."""
-
-    def __init__(self, code: int = EXIT_INTERRUPTED) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)

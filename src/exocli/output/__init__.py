@@ -33,6 +33,7 @@ __all__ = [
     "object_for",
     "shape_of",
     "write_citations",
+    "write_text",
 ]
 
 
@@ -101,6 +102,17 @@ class Output:
         """The empty shape of a result with nothing in it (`[]`, a header), where the format has one."""
         write_empty(shape_of(result), self.format, self.stream)
         self.stream.flush()
+
+
+def write_text(text: str, stream: TextIO) -> None:
+    """Text as it is (a note, a link, TOML): on a terminal, with control
+    characters from the data shown rather than obeyed."""
+    if isatty(stream):
+        from ..text import printable
+
+        text = printable(text)
+    stream.write(text)
+    stream.flush()
 
 
 def write_citations(text: str, fmt: str, stream: TextIO, columns: int | None = None) -> None:
