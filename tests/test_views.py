@@ -167,3 +167,23 @@ def test_every_study_is_counted_under_an_evidence_level_or_not_stated(studies):
     assert {k for o in json.loads(r.stdout) for k in o["studies"]} == {s["key"] for s in studies}
     show = [x for x in exo("show", "bmsc").stdout.splitlines() if x.startswith("evidence summary")][0]
     assert "not stated" in show
+
+
+def test_every_map_axis_works_with_every_other():
+    """Axes come from the schema (links, the study's own fields, a linked
+    type's closed set); each pair maps every study with values on both."""
+    from exocli import model
+
+    studies = json.loads(exo("studies", "--json").stdout)
+    axes = model.MAP_AXES
+    # Every axis as rows and as columns, beside a different one each time.
+    pairs = [(a, axes[(i + 3) % len(axes)]) for i, a in enumerate(axes)] + [(axes[(i + 5) % len(axes)], a) for i, a in enumerate(axes)]
+    for rows, cols in pairs:
+        r = exo("map", "--rows", rows, "--cols", cols, "--all-sources", "--json")
+        assert r.code == 0 and r.stderr == "", (rows, cols, r)
+        cells = json.loads(r.stdout)
+        assert cells and all(c["count"] == len(c["studies"]) > 0 for c in cells), (rows, cols)
+        mapped = {k for c in cells for k in c["studies"]}
+        assert mapped <= {s["key"] for s in studies}, (rows, cols)
+    r = exo("map", "--rows", "nonsense")
+    assert r.code == 2 and "choose from: " + ", ".join(model.MAP_AXES) in r.stderr, r

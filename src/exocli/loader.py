@@ -981,12 +981,8 @@ def is_library(folder: Folder) -> bool:
 
 
 def _names(rec: dict) -> list[str]:
-    """What a record is called: its label, aliases and abbreviation."""
-    texts = [rec.get("name") or rec.get("title") or ""]
-    texts += list(rec.get("aliases") or ())
-    if rec.get("abbreviation"):
-        texts.append(rec["abbreviation"])
-    return [t for t in texts if t]
+    """What a record is called (`model.names_of`)."""
+    return model.names_of(rec)
 
 
 def read_all(dirs: list[Path] | list[Folder], strict: bool = True, progress: Progress | None = None) -> tuple[list[dict], Reader]:

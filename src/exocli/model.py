@@ -92,7 +92,7 @@ class CiteFormat(str, enum.Enum):
 
 # The orders `exo studies --sort` knows, and the axes of `exo map`.
 STUDY_SORTS = ("key", "year", "title", "journal", "first-author")
-MAP_AXES = ("source", "category", "disease", "topic", "evidence", "year", "kind")
+MAP_AXES = ("source", "category", "disease", "topic", "evidence", "year", "kind", "vesicle")
 
 
 # Other words people use for the values of the closed sets (filters accept them).
@@ -427,6 +427,15 @@ def signature() -> str:
 def entity_type(name: str) -> EntityType:
     """Look up an entity type by singular or plural name."""
     return BY_NAME.get(name) or BY_PLURAL[name]
+
+
+def names_of(record: dict) -> list[str]:
+    """What a record is called: the values of its name fields, its label first."""
+    out: list[str] = []
+    for f in BY_NAME[record["type"]].name_fields:
+        value = record.get(f.name)
+        out += [v for v in value if isinstance(v, str)] if isinstance(value, list) else [value] if isinstance(value, str) else []
+    return [n for n in out if n]
 
 
 def label(record: dict) -> str:

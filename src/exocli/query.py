@@ -44,11 +44,7 @@ def _candidates(cat: Catalog, type_name: str) -> list[tuple[str, list[str]]]:
     out: dict[str, list[str]] = {}
     for rid in cat.ids(type_name):
         r = cat.record(rid)
-        names = [r["key"]]
-        for f in model.BY_NAME[type_name].name_fields:
-            value = r.get(f.name)
-            names += value if isinstance(value, list) else [value] if isinstance(value, str) else []
-        out[r["key"]] = names
+        out[r["key"]] = [r["key"], *model.names_of(r)]
     # A record of another type that names one of these (a glossary term's
     # `disease = "lung-cancer"`) lends it its names.
     for other in model.ENTITY_TYPES:
@@ -428,8 +424,7 @@ def _names_of(cat: Catalog, type_name: str, key: str) -> list[str]:
     i = cat.lookup(key, type_name)
     if i is None:
         return [key]
-    r = cat.record(i)
-    return [r.get("name") or key, *(r.get("aliases") or ())]
+    return model.names_of(cat.record(i)) or [key]
 
 
 def listing(

@@ -470,11 +470,7 @@ def _score(cat: Catalog, terms: list[_Term], reading: Reading, best: dict, place
 def _named_by_a_word(cat: Catalog, rid: int, query_words: list[str]) -> bool:
     """Whether one query word is the record's key, abbreviation, name or alias."""
     rec = cat.record(rid)
-    names = {compact(rec["key"])}
-    for name in ("name", "abbreviation"):
-        if isinstance(rec.get(name), str):
-            names.add(compact(rec[name]))
-    names.update(compact(a) for a in rec.get("aliases") or ())
+    names = {compact(n) for n in [rec["key"], *model.names_of(rec)]}
     return any(w in names for w in query_words)
 
 
@@ -511,10 +507,7 @@ def _coverage(cat: Catalog, rid: int, whole: str, typo: bool = False, query_word
     if not whole:
         return 0.0
     rec = cat.record(rid)
-    names = [rec["key"]]
-    for f in model.BY_NAME[rec["type"]].name_fields:
-        value = rec.get(f.name)
-        names += value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    names = [rec["key"], *model.names_of(rec)]
     best = 0.0
     # A typo in the whole query ("bone marow") still names the record; only
     # asked for when a query word was unknown (so rapidfuzz is loaded anyway).
@@ -589,10 +582,7 @@ def _field_holding(cat: Catalog, et: model.EntityType, rec: dict, w: str) -> str
             rid = cat.lookup(str(v), f.link)
             if rid is None:
                 continue
-            linked = cat.record(rid)
-            texts = [linked.get("name") or linked.get("title") or ""]
-            texts += list(linked.get("aliases") or ()) + [linked.get("abbreviation") or ""]
-            for t in texts:
+            for t in model.names_of(cat.record(rid)):
                 if _holds(w, t):
                     return f"{name}: {v} ({_clip(t, w)})" if fold(t) != fold(str(v)) else f"{name}: {v}"
     return None

@@ -281,10 +281,7 @@ def index_columns(rec: dict, labels: dict[tuple[str, str], list[str]]) -> list[s
 
 
 def _names_of(rec: dict) -> list[str]:
-    out = [rec["key"]]
-    for f in model.BY_NAME[rec["type"]].name_fields:
-        value = rec.get(f.name)
-        out += value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    out = [rec["key"], *model.names_of(rec)]
     return list(dict.fromkeys(c for c in (compact(n) for n in out) if c))
 
 

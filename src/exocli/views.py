@@ -140,39 +140,52 @@ def link_of(rec: dict) -> str | None:
 AXES = model.MAP_AXES
 
 
-def _axis_values(cat: Catalog, rec: dict, axis: str) -> list[str]:
-    if axis == "source":
-        return list(rec.get("sources") or ())
-    if axis == "disease":
-        return list(rec.get("diseases") or ())
-    if axis == "category":
-        cats = []
-        for d in rec.get("diseases") or ():
-            i = cat.lookup(d, "disease")
-            if i is not None:
-                cats.append(cat.record(i)["category"])
-        return list(dict.fromkeys(cats))
-    if axis == "topic":
-        return list(rec.get("topics") or ())
-    # A study with no evidence level or kind is counted, as "not stated".
-    if axis == "evidence":
-        return [rec.get("evidence") or model.NOT_STATED]
-    if axis == "kind":
-        return [rec.get("kind") or model.NOT_STATED]
-    if axis == "year":
-        return [str(rec["year"])] if rec.get("year") else []
+def _axis(axis: str) -> tuple[str, model.Field, model.Field | None]:
+    """How a study gets its values on an axis, from the schema: (kind, field, via).
+
+    "link": a field linking to the type named (source, disease, topic);
+    "own": a study field of that name (evidence, kind, year, vesicle);
+    "via": a closed-set field of a type the study links to (a disease's category).
+    """
+    study = model.STUDY
+    f = study.link_to(axis)
+    if f is not None:
+        return "link", f, None
+    f = study.field(axis) or study.field(axis + "s")
+    if f is not None and not f.link:
+        return "own", f, None
+    for link in study.fields:
+        target = model.BY_NAME.get(link.link) if link.link else None
+        g = target.field(axis) if target is not None else None
+        if g is not None and g.choices:
+            return "via", g, link
     raise UsageError(f"unknown axis {quoted(axis)}", "choose from: " + ", ".join(AXES))
 
 
+def _axis_values(cat: Catalog, rec: dict, axis: str) -> list[str]:
+    how, f, via = _axis(axis)
+    if how == "via":
+        out = []
+        for k in rec.get(via.name) or ():
+            i = cat.lookup(k, via.link)
+            if i is not None and cat.record(i).get(f.name):
+                out.append(cat.record(i)[f.name])
+        return list(dict.fromkeys(out))
+    value = rec.get(f.name)
+    if how == "link" or f.kind == "list":
+        return list(value or ())
+    if f.kind == "int":
+        return [str(value)] if value else []
+    # A study with no value (no evidence level, no kind) is counted, as "not stated".
+    return [value or model.NOT_STATED]
+
+
 def _axis_order(cat: Catalog, axis: str, seen: set[str]) -> list[str]:
-    if axis == "category":
-        base = [c.value for c in model.Category]
-    elif axis == "evidence":
-        base = [e.value for e in model.Evidence] + [model.NOT_STATED]
-    elif axis == "kind":
-        base = [k.value for k in model.Kind] + [model.NOT_STATED]
-    elif axis in ("source", "disease", "topic"):
+    how, f, _ = _axis(axis)
+    if how == "link":
         base = [cat.keys[i] for i in cat.ids(axis)]
+    elif f.choices:
+        base = [*f.choices, model.NOT_STATED]
     else:
         base = sorted(seen)
     return [b for b in base if b in seen]
