@@ -91,6 +91,32 @@ def _truth_keys(cmd: str, data) -> list[str]:
     return [o["key"] for o in data]
 
 
+def _plain_rows(text: str) -> list[list[str]]:
+    return [line.split("\t") for line in text.splitlines()]
+
+
+def _table_text(text: str) -> str:
+    assert text.strip(), "an empty table"
+    return text
+
+
+# The real reader of each format; a new Format fails here until it has one.
+READERS = {
+    Format.JSON: json.loads,
+    Format.JSONL: lambda text: [json.loads(line) for line in text.splitlines()],
+    Format.CSV: lambda text: list(csv.reader(io.StringIO(text))),
+    Format.TSV: _tsv_rows,
+    Format.MARKDOWN: _markdown_rows,
+    Format.PLAIN: _plain_rows,
+    Format.KEYS: str.splitlines,
+    Format.TABLE: _table_text,
+}
+
+
+def test_every_format_has_its_reader():
+    assert set(READERS) == set(Format)
+
+
 @pytest.fixture()
 def tagged():
     r = exo("tag", "Bruno2009", "kidney", "to-read")
@@ -112,21 +138,21 @@ def _run(args, fmt: Format):
 def test_every_format_reads_back(args, tagged):
     cmd = args[0]
     out = {fmt: _run(args, fmt) for fmt in Format}
-    data = json.loads(out[Format.JSON])
+    read = {fmt: READERS[fmt](text) for fmt, text in out.items()}
+    data = read[Format.JSON]
     assert data, args
     # JSONL: the same data, one item a line.
-    lines = [json.loads(line) for line in out[Format.JSONL].splitlines()]
-    assert lines == (data if isinstance(data, list) else [data])
+    assert read[Format.JSONL] == (data if isinstance(data, list) else [data])
     keys = _truth_keys(cmd, data)
-    assert out[Format.KEYS].splitlines() == keys
+    assert read[Format.KEYS] == keys
     # CSV and TSV: the same cells, a header and rows of one width.
-    csv_rows = list(csv.reader(io.StringIO(out[Format.CSV])))
-    assert _tsv_rows(out[Format.TSV]) == csv_rows
+    csv_rows = read[Format.CSV]
+    assert read[Format.TSV] == csv_rows
     assert len({len(row) for row in csv_rows}) == 1, csv_rows[:3]
     header, body = csv_rows[0], csv_rows[1:]
     # Markdown and plain: the same cells for people.
-    md = _markdown_rows(out[Format.MARKDOWN])
-    plain = [line.split("\t") for line in out[Format.PLAIN].splitlines()]
+    md = read[Format.MARKDOWN]
+    plain = read[Format.PLAIN]
     assert md[0] == header if cmd != "map" else md[0][0] == header[0]
     assert plain == (md if cmd == "map" else md[1:]), (plain[:3], md[:3])
     # Each names what the JSON holds.
@@ -160,7 +186,7 @@ def test_every_format_reads_back(args, tagged):
                 assert cell == want, (obj["key"], name)
     # A terminal table shows every key.
     for key in keys:
-        assert key in out[Format.TABLE], (key, out[Format.TABLE][:500])
+        assert key in read[Format.TABLE], (key, read[Format.TABLE][:500])
 
 
 def test_nothing_found_keeps_the_empty_shape_where_a_format_has_one():

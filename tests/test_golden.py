@@ -54,8 +54,20 @@ def _isolated_cache(_shared_cache, tmp_path_factory, monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
+EXTENSIONS = {
+    Format.TABLE: "txt",
+    Format.PLAIN: "txt",
+    Format.JSON: "json",
+    Format.JSONL: "jsonl",
+    Format.CSV: "csv",
+    Format.TSV: "tsv",
+    Format.KEYS: "txt",
+    Format.MARKDOWN: "md",
+}
+
+
 def _extension(fmt: Format) -> str:
-    return {"markdown": "md", "jsonl": "jsonl", "json": "json", "csv": "csv", "tsv": "tsv"}.get(fmt.value, "txt")
+    return EXTENSIONS[fmt]  # a new format needs its extension here
 
 
 @pytest.mark.parametrize("fmt", list(Format), ids=lambda f: f.value)

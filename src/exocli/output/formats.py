@@ -32,10 +32,20 @@ class Format(str, enum.Enum):
     def keeps_empty_shape(self) -> bool:
         """Whether "nothing found" still writes the format's empty shape
         (`[]`, a header row), so `| jq length` says 0 rather than failing."""
-        return self in _EMPTY_SHAPED
+        return _KEEPS_EMPTY_SHAPE[self]
 
 
-_EMPTY_SHAPED = frozenset({Format.JSON, Format.CSV, Format.TSV, Format.MARKDOWN})
+# Every format says (a new one without an entry fails every test of "nothing found").
+_KEEPS_EMPTY_SHAPE = {
+    Format.TABLE: False,
+    Format.PLAIN: False,
+    Format.JSON: True,
+    Format.JSONL: False,  # no line is the empty list
+    Format.CSV: True,
+    Format.TSV: True,
+    Format.KEYS: False,
+    Format.MARKDOWN: True,
+}
 
 
 @dataclass
