@@ -199,7 +199,10 @@ def fingerprint(folders: Iterable) -> tuple[str, str]:
     name = _Hash()
     # NOTE: the schema is part of the state: a field added, renamed or given
     # other choices changes what the store must hold, even at one version.
+    # It is part of the name too, so two versions of exo sharing a cache
+    # keep a store each instead of rebuilding it at every switch.
     parts = [f"exo {__version__} layout {LAYOUT} schema {model.signature()} sqlite {sqlite3.sqlite_version}"]
+    name.update(parts[0].encode() + b"\0")
     for f in folders:
         path = Path(getattr(f, "path", f))
         kind = getattr(f, "kind", "")
