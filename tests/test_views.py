@@ -187,3 +187,13 @@ def test_every_map_axis_works_with_every_other():
         assert mapped <= {s["key"] for s in studies}, (rows, cols)
     r = exo("map", "--rows", "nonsense")
     assert r.code == 2 and "choose from: " + ", ".join(model.MAP_AXES) in r.stderr, r
+
+
+def test_show_gives_the_doi_link_of_the_review_as_of_a_study():
+    for key in ("Wei2021", "Bruno2009"):
+        r = exo("show", key, "--json")
+        assert r.code == 0 and r.stderr == "", r
+        obj = json.loads(r.stdout)
+        assert obj["url"] == "https://doi.org/" + obj["doi"], key
+        printed = exo("open", key, "--print")
+        assert printed.code == 0 and printed.stdout == obj["url"] + "\n", printed

@@ -51,7 +51,7 @@ class Detail:
     record: dict
     links: dict[str, list[Ref]] = field(default_factory=dict)
     evidence: EvidenceSummary | None = None  # diseases, sources and sections
-    url: str | None = None  # where a study can be read
+    url: str | None = None  # its DOI link: where a study (or the review) can be read
 
 
 def evidence_summary(cat: Catalog, study_ids: list[int]) -> EvidenceSummary:
@@ -122,8 +122,8 @@ def detail(cat: Catalog, rid: int) -> Detail:
             for s in cat.record(i).get("sources") or ():
                 src[s] += 1
         add("sources", [i for i in (cat.lookup(k, "source") for k, _ in src.most_common()) if i is not None])
-    if rec["type"] == "study" and rec.get("doi"):
-        view.url = "https://doi.org/" + rec["doi"]
+    if rec.get("doi"):
+        view.url = "https://doi.org/" + rec["doi"]  # a study's, or the review's own
     return view
 
 
