@@ -8,6 +8,8 @@ Each failure shows the whole run (exit code, stdout and stderr).
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 from conftest import Run, exo
 
@@ -27,3 +29,11 @@ def ok_json(*args: str, input: str | None = None, env: dict | None = None, stder
         return json.loads(r.stdout)
     except ValueError as e:
         raise AssertionError(f"stdout is not JSON ({e})\n{r!r}") from e
+
+
+def validated(*folders: Path | str) -> Run:
+    """`exo validate FOLDERS` passes: exit 0, nothing on stdout, its verdict on stderr."""
+    r = exo("validate", *map(str, folders))
+    assert r.code == 0, r
+    assert r.stdout == "" and re.fullmatch(r"exo: \d+ folders? OK \(.*\)\n", r.stderr), r
+    return r

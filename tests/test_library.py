@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, exo
-from helpers import ok, ok_json
+from helpers import ok, ok_json, validated
 
 SAMPLES = ROOT / "tests" / "data" / "import"
 
@@ -33,13 +33,6 @@ def imported(*args: str, input: str | None = None) -> str:
     assert r.stdout == "" or "--dry-run" in args, r
     assert re.search(r"^exo: (would import|imported) [\d,]+ stud(y|ies) into ", r.stderr, re.M), r
     return r.stderr
-
-
-def validated(folder: Path) -> None:
-    """`exo validate FOLDER` passes: no problem, a verdict on stderr."""
-    r = exo("validate", str(folder))
-    assert r.code == 0, r
-    assert r.stdout == "" and re.fullmatch(r"exo: \d+ folders? OK \(.*\)\n", r.stderr), r
 
 
 def tomllib():
