@@ -472,7 +472,7 @@ def test_table_cut_short_by_head_exits_quietly(tmp_path):
     for cmd in ("map -o table", "studies -o table", "stats -o table", "show gvhd -o table"):
         r = subprocess.run(["bash", "-c", f'"$PY" -m exocli {cmd} | head -1; exit ${{PIPESTATUS[0]}}'], env=env, capture_output=True, text=True)
         assert r.returncode == 0, (cmd, r.stderr)
-        assert "Traceback" not in r.stderr
+        assert r.stderr == "" and r.stdout.count("\n") == 1 and r.stdout.strip(), (cmd, r)
 
 
 def test_a_keys_listing_decodes_no_record(monkeypatch):
