@@ -48,7 +48,7 @@ def tomllib():
 
 def test_import_writes_the_library_and_exo_reads_it_back():
     r = exo("import", str(SAMPLES / "pubmed.txt"), str(SAMPLES / "zotero.bib"))
-    assert r.code == 0, r
+    assert r.code == 0 and r.stdout == "", r
     assert "exo: imported 3 studies into " in r.stderr and "Griffin2020, Penalver2023, Celletti2022" in r.stderr
     written = library() / "studies.toml"
     data = tomllib().loads(written.read_text("utf-8"))

@@ -243,7 +243,7 @@ def test_an_error_in_a_piece_is_reported_with_the_whole_file_line(tmp_path, monk
 def test_a_malformed_doi_is_a_data_error(tmp_path):
     write(tmp_path, "studies.toml", GOOD + 'doi = "not a doi"\n')
     r = exo("validate", str(tmp_path))
-    assert r.code == 2 and "[Smith2020] doi" in r.stderr and "is not a DOI" in r.stderr
+    assert r.code == 2 and "[Smith2020] doi" in r.stderr and "is not a DOI" in r.stderr, r
 
 
 def test_editing_a_data_file_replaces_its_cache(tmp_path, monkeypatch):
