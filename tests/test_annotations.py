@@ -7,12 +7,12 @@ study's note names is tagged; the vocabulary keeps one meaning per word.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
 from conftest import data_dir, exo, seed_path
+from helpers import ok, ok_json
 from exocli import model
 from exocli.loader import parse_dirs
 
@@ -199,9 +199,7 @@ def test_a_mechanism_is_spelled_one_way(studies):
 
 def test_the_mechanism_filter_finds_what_the_notes_say():
     def keys(*args):
-        r = exo("studies", *args, "-o", "keys", "-q")
-        assert r.code == 0, r
-        return set(r.stdout.split())
+        return set(ok("studies", *args, "-o", "keys", "-q").stdout.split())
 
     assert keys("--mechanism", "naive T cells") == {"Fujii2018"}
     assert {"Moon2019", "Yao2019", "Ullah2019", "OBrien2018"} <= keys("--mechanism", "microRNA")
@@ -299,9 +297,7 @@ def test_each_journal_has_one_form(studies):
 
 
 def _keys(*args: str) -> list[str]:
-    r = exo(*args, "-o", "keys")
-    assert r.code == 0, r
-    return r.stdout.split()
+    return ok(*args, "-o", "keys").stdout.split()
 
 
 def test_studies_by_category(records):
@@ -311,8 +307,8 @@ def test_studies_by_category(records):
     assert sorted(_keys("studies", "--category", "heart")) == want  # the category's other names
     # The body system typed as a disease means the same, and says so.
     r = exo("studies", "--disease", "cardiovascular", "-o", "keys")
-    assert (r.code, sorted(r.stdout.split())) == (0, want)
-    assert "category cardiovascular" in r.stderr
+    assert (r.code, sorted(r.stdout.split())) == (0, want), r
+    assert "category cardiovascular" in r.stderr, r
     # Categories combine with the other filters (AND).
     both = _keys("studies", "--category", "cardiovascular", "--source", "umsc")
     assert both and set(both) <= set(want)
@@ -320,7 +316,7 @@ def test_studies_by_category(records):
 
 def test_a_misspelt_body_system_points_to_category():
     r = exo("studies", "--disease", "cardiovasc")
-    assert r.code == 1 and r.stdout == ""
+    assert r.code == 1 and r.stdout == "", r
     assert "--category cardiovascular" in r.stderr
 
 
@@ -330,7 +326,7 @@ def test_companies_by_disease_take_in_narrower_diseases_and_by_category(records)
     assert sorted(_keys("companies", "--category", "cancer")) == sorted(cancer)
     assert _keys("companies", "--category", "nervous") == ["aruna-biomedical"]
     r = exo("companies", "--category", "kidney")
-    assert r.code == 1 and "no companies match" in r.stderr
+    assert r.code == 1 and r.stdout == "" and "no companies match" in r.stderr, r
 
 
 def test_a_table_1_condition_keeps_matching_when_a_folder_adds_that_disease(tmp_path):
@@ -342,6 +338,6 @@ def test_a_table_1_condition_keeps_matching_when_a_folder_adds_that_disease(tmp_
         '[Mine2024]\ntitle = "t"\nauthors = ["Me, A."]\nyear = 2024\ndiseases = ["epilepsy"]\n', "utf-8"
     )
     assert _keys("companies", "--disease", "epilepsy", "--data", str(mine)) == ["the-cell-factory"]
-    shown = json.loads(exo("show", "epilepsy", "--json", "--data", str(mine)).stdout)
+    shown = ok_json("show", "epilepsy", "--json", "--data", str(mine))
     assert shown["links"]["companies"] == ["the-cell-factory"]
     assert _keys("companies", "--disease", "pain") == ["regeneus"]

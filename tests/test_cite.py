@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, exo, seed_path
+from helpers import ok, ok_json
 from exocli import cite as citing
 from exocli.catalog import load
 from exocli.errors import NotFound, UsageError
@@ -136,9 +137,7 @@ def cli_env(tmp_path_factory) -> dict:
 @pytest.fixture(scope="module")
 def review_lines(citable, cli_env) -> dict[str, str]:
     """`exo cite --all --style review`, run once, by key."""
-    r = exo("cite", "--all", "--style", "review", env=cli_env)
-    assert r.code == 0, r
-    assert r.stderr == ""
+    r = ok("cite", "--all", "--style", "review", env=cli_env)
     keys = [rec["key"] for rec in citable]
     lines = r.stdout.splitlines()
     assert r.stdout.endswith("\n")
@@ -185,10 +184,8 @@ def test_intext_citations_are_the_ones_the_review_uses(citable):
 
 def test_intext_shapes():
     """Several keys give one parenthetical, in order, as the review cites."""
-    r = exo("cite", "Bruno2009", "Kalluri2020", "Zhao2018", "Chen2019a", "deAraujoFarias2018", "OBrien2018",
-            "--style", "intext")
-    assert r.code == 0, r
-    assert r.stderr == ""
+    r = ok("cite", "Bruno2009", "Kalluri2020", "Zhao2018", "Chen2019a", "deAraujoFarias2018", "OBrien2018",
+           "--style", "intext")
     assert r.stdout == (
         "(Bruno et al., 2009; Kalluri and LeBleu, 2020; Zhao, 2018; Chen et al., 2019a; "
         "de Araujo Farias et al., 2018; O'Brien et al., 2018)\n"
@@ -199,15 +196,15 @@ def test_intext_shapes():
 
 def test_a_parenthetical_of_two_keys_is_one_the_review_prints():
     body = re.sub(r"\s+", " ", SEED.read_text("utf-8"))
-    r = exo("cite", "Kordelas2014", "Fujii2018", "Lai2018", "--style", "intext")
-    assert r.stdout.strip() in body
+    r = ok("cite", "Kordelas2014", "Fujii2018", "Lai2018", "--style", "intext")
+    assert r.stdout.startswith("(Kordelas et al., 2014; ") and r.stdout.strip() in body, r
 
 
 def test_narrative_names_the_authors_in_a_sentence():
     r = exo("cite", "Bruno2009", "Kalluri2020", "Chen2019a", "Zhao2018", "--narrative")
     assert (r.code, r.stderr) == (0, ""), r
     assert r.stdout == "Bruno et al. (2009)\nKalluri and LeBleu (2020)\nChen et al. (2019a)\nZhao (2018)\n"
-    assert exo("cite", "Bruno2009", "--style", "intext", "--narrative").stdout == "Bruno et al. (2009)\n"
+    assert ok("cite", "Bruno2009", "--style", "intext", "--narrative").stdout == "Bruno et al. (2009)\n"
     for other in (["--style", "apa"], ["--format", "bibtex"]):
         r = exo("cite", "Bruno2009", "--narrative", *other)
         assert (r.code, r.stdout) == (2, ""), r
@@ -215,8 +212,7 @@ def test_narrative_names_the_authors_in_a_sentence():
 
 
 def test_review_style_of_the_review_itself():
-    r = exo("cite", "wei2021")
-    assert r.code == 0, r
+    r = ok("cite", "wei2021")
     assert r.stdout == (
         "Wei, W., Ao, Q., Wang, X., Cao, Y., Liu, Y., Zheng, S. G., et al. (2021). Mesenchymal Stem "
         "Cell–Derived Exosomes: A Promising Biological Tool in Nanomedicine. Front. Pharmacol. 11, "
@@ -225,8 +221,7 @@ def test_review_style_of_the_review_itself():
 
 
 def test_apa_oncogene_has_no_doubled_punctuation():
-    r = exo("cite", "OBrien2018", "--style", "apa")
-    assert r.code == 0, r
+    r = ok("cite", "OBrien2018", "--style", "apa")
     assert r.stdout == (
         "O'Brien, K. P., Khan, S., Gilligan, K. E., Zafar, H., Lalor, P., Glynn, C., et al. (2018). "
         "Employing mesenchymal stem cells to support tumor-targeted delivery of extracellular vesicle "
@@ -236,7 +231,7 @@ def test_apa_oncogene_has_no_doubled_punctuation():
 
 
 def test_apa_sentence_cases_every_title(citable):
-    r = exo("cite", "Wei2021", "--style", "apa")
+    r = ok("cite", "Wei2021", "--style", "apa")
     assert "(2021). Mesenchymal stem cell–derived exosomes: A promising biological tool in nanomedicine. " in r.stdout
     title_case = re.compile(r"\b[A-Z][a-z]{3,} [A-Z][a-z]{3,} [A-Z][a-z]{3,}\b")
     for rec in citable:
@@ -253,8 +248,7 @@ def test_apa_sentence_cases_every_title(citable):
 
 
 def test_vancouver_and_harvard_shapes():
-    r = exo("cite", "Bruno2009", "Kalluri2020", "--style", "vancouver")
-    assert r.code == 0, r
+    r = ok("cite", "Bruno2009", "Kalluri2020", "--style", "vancouver")
     assert r.stdout == (
         "Bruno S, Grange C, Deregibus MC, Calogero RA, Saviozzi S, Collino F, et al. Mesenchymal stem "
         "cell-derived microvesicles protect against acute tubular injury. J Am Soc Nephrol. "
@@ -262,7 +256,7 @@ def test_vancouver_and_harvard_shapes():
         "Kalluri R, LeBleu VS. The biology, function, and biomedical applications of exosomes. "
         "Science. 2020;367(6478). doi:10.1126/science.aau6977\n"
     )
-    r = exo("cite", "Kalluri2020", "--style", "harvard")
+    r = ok("cite", "Kalluri2020", "--style", "harvard")
     assert r.stdout == (
         "Kalluri, R. and LeBleu, V.S. (2020) 'The biology, function, and biomedical applications of "
         "exosomes', Science, 367(6478). doi:10.1126/science.aau6977.\n"
@@ -274,6 +268,7 @@ def test_vancouver_and_harvard_shapes():
     [("review", ", et al. ("), ("apa", ", et al. ("), ("vancouver", ", et al. "), ("harvard", " et al. (")],
 )
 def test_truncated_author_lists_say_et_al_in_every_style(style, marker, citable):
+    assert any(rec.get("et_al") for rec in citable) and any(len(rec["authors"]) <= 6 and not rec.get("et_al") for rec in citable)
     for rec in citable:
         line = citing.format_style(rec, style)
         if rec.get("et_al"):
@@ -327,9 +322,7 @@ def test_year_suffix_comes_from_the_key(cat):
 
 def test_every_style_and_format_member_works_through_the_cli():
     for st in citing.Style:
-        r = exo("cite", "--all", "--style", st.value)
-        assert r.code == 0, r
-        assert r.stderr == ""
+        r = ok("cite", "--all", "--style", st.value)
         lines = r.stdout.splitlines()
         if st is citing.Style.INTEXT:
             # one parenthetical citing all 115
@@ -344,9 +337,7 @@ def test_every_style_and_format_member_works_through_the_cli():
     }
     assert set(counts) == set(citing.CiteFormat)
     for ft in citing.CiteFormat:
-        r = exo("cite", "--all", "--format", ft.value)
-        assert r.code == 0, r
-        assert r.stderr == ""
+        r = ok("cite", "--all", "--format", ft.value)
         assert r.stdout.endswith("\n")
         assert counts[ft](r.stdout) == 115, ft
     # the formatter table covers the enum
@@ -365,9 +356,9 @@ def test_styles_and_formats_are_case_insensitive_and_enums_accepted(cat):
 
 def test_unknown_keys_are_all_named_with_suggestions():
     r = exo("cite", "Brunno2009", "Bruno2009", "Kaluri2020")
-    assert r.code == 1
+    assert r.code == 1, r
     # The known key is cited; each unknown one is named with the closest keys.
-    assert r.stdout == exo("cite", "Bruno2009").stdout
+    assert r.stdout == ok("cite", "Bruno2009").stdout and "Bruno, S." in r.stdout, r
     lines = r.stderr.splitlines()
     assert lines[0] == "Error: no study key matches 'Brunno2009'" and "Bruno2009" in lines[1]
     assert lines[2] == "Error: no study key matches 'Kaluri2020'" and "Kalluri2020" in lines[3]
@@ -376,20 +367,22 @@ def test_unknown_keys_are_all_named_with_suggestions():
 
 def test_known_keys_are_cited_when_some_are_unknown():
     r = exo("cite", "-", input="Bruno2009 Nope2000 Kordelas2014\n")
-    assert r.code == 1
-    assert r.stdout == exo("cite", "Bruno2009", "Kordelas2014").stdout
+    assert r.code == 1, r
+    assert r.stdout == ok("cite", "Bruno2009", "Kordelas2014").stdout
     assert r.stdout.count("\n") == 2
     assert "'Nope2000'" in r.stderr and "Bruno2009" not in r.stderr
     assert "exo search" in r.stderr  # no close key: how to find one
     r = exo("cite", "Bruno2009", "Nope2000", "--style", "intext")
-    assert (r.code, r.stdout) == (1, "(Bruno et al., 2009)\n")
+    assert (r.code, r.stdout) == (1, "(Bruno et al., 2009)\n"), r
+    assert "'Nope2000'" in r.stderr, r
     r = exo("cite", "Bruno2009", "Nope2000", "--format", "bibtex")
-    assert r.code == 1 and r.stdout.count("@article{") == 1
+    assert r.code == 1 and r.stdout.count("@article{") == 1, r
+    assert "'Nope2000'" in r.stderr, r
 
 
 def test_one_unknown_key():
     r = exo("cite", "Brunno2009")
-    assert r.code == 1
+    assert r.code == 1, r
     assert r.stdout == ""
     assert "did you mean Bruno2009" in r.stderr
 
@@ -403,7 +396,7 @@ def test_unknown_keys_library(cat):
 
 def test_a_record_that_is_not_a_study_is_a_usage_error():
     r = exo("cite", "gvhd")
-    assert r.code == 2
+    assert r.code == 2, r
     assert r.stdout == ""
     assert "is a disease, not a study" in r.stderr
 
@@ -411,7 +404,7 @@ def test_a_record_that_is_not_a_study_is_a_usage_error():
 @pytest.mark.parametrize("option, value", [("--style", "mla"), ("--format", "endnote")])
 def test_unknown_style_or_format_lists_the_choices(option, value):
     r = exo("cite", "Bruno2009", option, value)
-    assert r.code == 2
+    assert r.code == 2, r
     assert r.stdout == ""
     assert value in r.stderr
     members = citing.Style if option == "--style" else citing.CiteFormat
@@ -420,15 +413,12 @@ def test_unknown_style_or_format_lists_the_choices(option, value):
 
 
 def test_duplicates_cited_once_in_any_letter_case():
-    r = exo("cite", "bruno2009", "Kalluri2020", "BRUNO2009", "Bruno2009", "--style", "intext")
-    assert r.code == 0, r
+    r = ok("cite", "bruno2009", "Kalluri2020", "BRUNO2009", "Bruno2009", "--style", "intext")
     assert r.stdout == "(Bruno et al., 2009; Kalluri and LeBleu, 2020)\n"
 
 
 def test_keys_from_stdin():
-    r = exo("cite", "-", "--style", "intext", input="Bruno2009\nzhao2018\n\n")
-    assert r.code == 0, r
-    assert r.stderr == ""
+    r = ok("cite", "-", "--style", "intext", input="Bruno2009\nzhao2018\n\n")
     assert r.stdout == "(Bruno et al., 2009; Zhao, 2018)\n"
 
 
@@ -468,9 +458,7 @@ def _locator(rec: dict) -> str | None:
 
 @pytest.fixture(scope="module")
 def bibtex_text(cli_env) -> str:
-    r = exo("cite", "--all", "--format", "bibtex", env=cli_env)
-    assert r.code == 0, r
-    assert r.stderr == ""
+    r = ok("cite", "--all", "--format", "bibtex", env=cli_env)
     return r.stdout
 
 
@@ -566,8 +554,7 @@ def special_dir(tmp_path) -> Path:
 
 
 def test_bibtex_escapes_specials_accents_and_greek(special_dir):
-    r = exo("cite", "Thery2099", "--format", "bibtex", "--data", str(special_dir))
-    assert r.code == 0, r
+    r = ok("cite", "Thery2099", "--format", "bibtex", "--data", str(special_dir))
     assert r.stdout == (
         "@article{Thery2099,\n"
         "  author  = {Th{\\'e}ry, C. and {\\~N}{\\'u}{\\~n}ez, J.-L. and de la Rosa, O. and {\\L}ukasz, {\\O}. and others},\n"
@@ -592,8 +579,7 @@ def test_bibtex_escapes_specials_accents_and_greek(special_dir):
 
 
 def test_bibtex_utf8_keeps_unicode_but_still_escapes_specials(special_dir):
-    r = exo("cite", "Thery2099", "--format", "bibtex", "--utf8", "--data", str(special_dir))
-    assert r.code == 0, r
+    r = ok("cite", "Thery2099", "--format", "bibtex", "--utf8", "--data", str(special_dir))
     assert "  author  = {Théry, C. and Ñúñez, J.-L. and de la Rosa, O. and Łukasz, Ø. and others},\n" in r.stdout
     assert "  title   = {Théry's α-{TNF} \\& 50\\% of \\$5 \\#1 snake\\_case \\{x\\}" in r.stdout
     assert "pages   = {10--20}" in r.stdout
@@ -620,8 +606,7 @@ def test_latex_escape_library():
 def test_ris_read_back_by_rispy(citable):
     import rispy
 
-    r = exo("cite", "--all", "--format", "ris")
-    assert r.code == 0, r
+    r = ok("cite", "--all", "--format", "ris")
     entries = rispy.loads(r.stdout)
     assert [e["id"] for e in entries] == [rec["key"] for rec in citable]
     for rec, e in zip(citable, entries):
@@ -650,8 +635,7 @@ def test_csl_json_matches_the_data_and_renders_with_citeproc(citable):
     from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
     from citeproc.source.json import CiteProcJSON
 
-    r = exo("cite", "--all", "--format", "csl-json")
-    assert r.code == 0, r
+    r = ok("cite", "--all", "--format", "csl-json")
     items = json.loads(r.stdout)
     assert [i["id"] for i in items] == [rec["key"] for rec in citable]
     for rec, item in zip(citable, items):
@@ -684,9 +668,7 @@ def test_csl_json_matches_the_data_and_renders_with_citeproc(citable):
 
 
 def test_csl_option_renders_with_a_style_file():
-    r = exo("cite", "Kalluri2020", "Zhao2019", "--csl", str(CSL_STYLE))
-    assert r.code == 0, r
-    assert r.stderr == ""
+    r = ok("cite", "Kalluri2020", "Zhao2019", "--csl", str(CSL_STYLE))
     assert r.stdout == (
         "Kalluri, R., and LeBleu, V. S. (2020). The biology, function, and biomedical applications of "
         "exosomes. Science, 367(6478). doi:10.1126/science.aau6977.\n"
@@ -701,23 +683,23 @@ def test_csl_option_rejects_a_file_that_is_not_a_style(tmp_path):
     bad = tmp_path / "not-a-style.csl"
     bad.write_text("<html><body>hello</body></html>", "utf-8")
     r = exo("cite", "Bruno2009", "--csl", str(bad))
-    assert (r.code, r.stdout) == (2, "")
+    assert (r.code, r.stdout) == (2, ""), r
     assert "not a CSL style" in r.stderr
     garbage = tmp_path / "garbage.csl"
     garbage.write_text("this is { not xml", "utf-8")
     r = exo("cite", "Bruno2009", "--csl", str(garbage))
-    assert (r.code, r.stdout) == (2, "")
+    assert (r.code, r.stdout) == (2, ""), r
     assert "not a CSL style" in r.stderr
     r = exo("cite", "Bruno2009", "--csl", str(tmp_path / "missing.csl"))
-    assert (r.code, r.stdout) == (2, "")
+    assert (r.code, r.stdout) == (2, ""), r
     assert "no CSL style file" in r.stderr
 
 
 def test_csl_option_conflicts():
     r = exo("cite", "Bruno2009", "--csl", str(CSL_STYLE), "--format", "bibtex")
-    assert (r.code, r.stdout) == (2, "")
+    assert (r.code, r.stdout) == (2, "") and "--csl" in r.stderr, r
     r = exo("cite", "Bruno2009", "--csl", str(CSL_STYLE), "--style", "apa")
-    assert (r.code, r.stdout) == (2, "")
+    assert (r.code, r.stdout) == (2, "") and "--csl" in r.stderr, r
 
 
 def test_csl_without_citeproc_is_a_clear_usage_error(monkeypatch):
@@ -725,7 +707,7 @@ def test_csl_without_citeproc_is_a_clear_usage_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "citeproc", None)
     monkeypatch.setitem(sys.modules, "citeproc.source.json", None)
     r = exo("cite", "Bruno2009", "--csl", str(CSL_STYLE))
-    assert (r.code, r.stdout) == (2, "")
+    assert (r.code, r.stdout) == (2, ""), r
     assert "citeproc-py" in r.stderr and "exo-msc[csl]" in r.stderr
     cat = load(use_cache=False, env={})
     with pytest.raises(UsageError):
@@ -749,9 +731,7 @@ def _golden_outputs(key: str) -> dict[str, str]:
     outputs[f"{key}.csl.txt"] = ("--csl", str(CSL_STYLE))
     result = {}
     for name, args in outputs.items():
-        r = exo("cite", key, *args)
-        assert r.code == 0, r
-        assert r.stderr == ""
+        r = ok("cite", key, *args)
         result[name] = r.stdout
     return result
 
@@ -807,9 +787,7 @@ def test_other_commands_do_not_import_cite():
 
 
 def test_csl_option_renders_everything_and_keeps_et_al(citable):
-    r = exo("cite", "--all", "--csl", str(CSL_STYLE))
-    assert r.code == 0, r
-    assert r.stderr == ""
+    r = ok("cite", "--all", "--csl", str(CSL_STYLE))
     lines = r.stdout.splitlines()
     assert len(lines) == 115
     for rec, line in zip(citable, lines):
@@ -850,24 +828,21 @@ def test_records_with_only_the_required_fields(tmp_path):
     }
     assert set(expected) == {s.value for s in citing.Style}
     for style, text in expected.items():
-        r = exo("cite", "Solo2030", "Many2031", "--style", style, "--data", str(d))
-        assert (r.code, r.stderr) == (0, ""), r
+        r = ok("cite", "Solo2030", "Many2031", "--style", style, "--data", str(d))
         assert r.stdout == text, style
     from pybtex.database import parse_string
     import rispy
 
-    r = exo("cite", "Solo2030", "Many2031", "--format", "bibtex", "--data", str(d))
-    assert r.code == 0, r
+    r = ok("cite", "Solo2030", "Many2031", "--format", "bibtex", "--data", str(d))
     assert list(parse_string(r.stdout, "bibtex").entries) == ["Solo2030", "Many2031"]
-    r = exo("cite", "Solo2030", "Many2031", "--format", "ris", "--data", str(d))
-    assert [e["authors"] for e in rispy.loads(r.stdout)][0] == ["Solo, H."]
-    r = exo("cite", "Solo2030", "Many2031", "--format", "csl-json", "--data", str(d))
-    assert len(json.loads(r.stdout)[1]["author"]) == 8
+    r = ok("cite", "Solo2030", "Many2031", "--format", "ris", "--data", str(d))
+    assert [e["authors"] for e in rispy.loads(r.stdout)] == [["Solo, H."], ["Aa, A.", "Bb, B.", "Cc, C.", "Dd, D.", "Ee, E.", "Ff, F.", "Gg, G.", "Hh, H."]]
+    items = ok_json("cite", "Solo2030", "Many2031", "--format", "csl-json", "--data", str(d))
+    assert [len(i["author"]) for i in items] == [1, 8]
 
 
 def test_cite_help_names_every_style_and_format():
-    r = exo("cite", "--help")
-    assert r.code == 0, r
+    r = ok("cite", "--help")
     help_text = " ".join(r.stdout.split())
     for m in [*citing.Style, *citing.CiteFormat]:
         assert m.value in help_text, m

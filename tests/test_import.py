@@ -9,7 +9,6 @@ is written is read back by the loader users get (`exo validate`, `exo show`).
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, exo
+from conftest import ROOT
+from helpers import ok, ok_json, validated
 from exocli import annotations, importer
 from exocli.catalog import load
 from exocli.cite import bare_journal
@@ -52,10 +52,7 @@ def exports(tmp_path_factory) -> dict[str, str]:
     env = {"EXO_CACHE_DIR": str(tmp_path_factory.mktemp("cache")), "EXO_DATA_PATH": ""}
     out = {}
     for fmt in ("bibtex", "ris", "csl-json"):
-        r = exo("cite", "--all", "--format", fmt, env=env)
-        assert r.code == 0, r
-        assert r.stderr == ""
-        out[fmt] = r.stdout
+        out[fmt] = ok("cite", "--all", "--format", fmt, env=env).stdout
     return out
 
 
@@ -538,12 +535,9 @@ def test_append_keeps_the_file_byte_for_byte_and_loads_with_the_real_loader(tmp_
     new = path.read_bytes()
     assert new.startswith(old) and new != old
     assert [p.name for p in lib.iterdir()] == ["studies.toml"]  # no temporary file left behind
-    r = exo("validate", str(lib))
-    assert r.code == 0, r
-    r = exo("show", "Griffin2020", "--json", "--data", str(lib))
-    assert r.code == 0, r
-    shown = json.loads(r.stdout)
-    shown = shown[0] if isinstance(shown, list) else shown
+    validated(lib)
+    shown = ok_json("show", "Griffin2020", "--json", "--data", str(lib))
+    assert shown["key"] == "Griffin2020", shown  # one record, as show gives it
     assert shown["authors"] == ["Griffin, D. K.", "Larkin, D. M.", "O'Connor, R. E."]
     assert shown["pmid"] == "30922926" and shown["pages"] == "103640"
 
@@ -568,7 +562,7 @@ def test_append_creates_the_folder_and_file(tmp_path):
     path = importer.append_studies(lib, [{"key": "New2024", "title": 'A "quoted" title', "authors": ["N, N."], "year": 2024}])
     text = path.read_text("utf-8")
     assert text.startswith("#") and '[New2024]\ntitle = "A \\"quoted\\" title"\nauthors = ["N, N."]\nyear = 2024\n' in text
-    assert exo("validate", str(lib)).code == 0
+    validated(lib)
 
 
 def test_render_toml_quotes_odd_keys():

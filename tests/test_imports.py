@@ -18,12 +18,13 @@ sys.argv = ["exo", *{args!r}]
 import exocli.cli
 from exocli.cli import main
 exocli.cli._exit_now = sys.exit  # keep the interpreter alive to list its modules
+code = 0
 try:
     main()
-except SystemExit:
-    pass
+except SystemExit as e:
+    code = e.code or 0
 heavy = sorted(m for m in ("rich", "rapidfuzz", "exocli.cite", "citeproc", "tomllib", "pydantic", *IMPORT_LAYER) if m in sys.modules)
-sys.stderr.write("\\nMODULES=" + ",".join(heavy) + "\\n")
+sys.stderr.write("\\nEXIT=" + str(code) + "\\nMODULES=" + ",".join(heavy) + "\\n")
 """
 
 
@@ -35,6 +36,9 @@ def loaded(*args: str, tmp_path, library: str | None = None) -> set[str]:
     r = subprocess.run([sys.executable, "-c", PROBE.format(args=list(args), layer=IMPORT_LAYER)], env=env, capture_output=True, text=True)
     line = [x for x in r.stderr.splitlines() if x.startswith("MODULES=")]
     assert line, r.stderr
+    # The command did its work: a run that failed early imports little, and
+    # would pass every "does not import" check here.
+    assert "EXIT=0" in r.stderr.splitlines() and r.stdout.strip(), (args, r.stdout[-300:], r.stderr[-500:])
     return set(filter(None, line[-1][len("MODULES="):].split(",")))
 
 

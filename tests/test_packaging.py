@@ -46,13 +46,15 @@ def test_installed_wheel_works_from_any_folder(wheel, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(target), "EXO_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("EXO_DATA_PATH", None)
     v = subprocess.run([sys.executable, "-m", "exocli", "validate"], cwd=elsewhere, env=env, capture_output=True, text=True)
-    assert v.returncode == 0, v.stderr
+    assert v.returncode == 0 and v.stdout == "", v.stderr
+    assert v.stderr.startswith("exo: 1 folder OK (") and "114 study" in v.stderr, v.stderr
     assert str(target) in subprocess.run(
         [sys.executable, "-c", "import exocli.catalog as c; print(c.bundled_data_dir())"],
         cwd=elsewhere, env=env, capture_output=True, text=True,
     ).stdout
     s = subprocess.run([sys.executable, "-m", "exocli", "studies", "-o", "keys"], cwd=elsewhere, env=env, capture_output=True, text=True)
-    assert s.returncode == 0 and len(s.stdout.split()) == 114
+    assert s.returncode == 0 and s.stderr == "", s.stderr
+    assert len(s.stdout.split()) == 114
 
 
 def test_readme_quick_start_matches_ci():

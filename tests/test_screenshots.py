@@ -32,6 +32,7 @@ shots = _load()
 def captures():
     """The eight commands, run once on a pty for the whole module (about a second)."""
     caps = shots.capture_all(shots.SHOTS)
+    assert caps and len(caps) == len(shots.SHOTS), caps  # every check below walks these
     assert not [p for cap in caps for p in shots.problems(cap)]
     return caps
 

@@ -31,6 +31,7 @@ def test_nothing_overflows_or_is_cut(args, columns):
     code, out = run_on_pty(args, columns)
     assert code == 0, out
     text = visible(out)
+    assert text.strip(), out
     for line in text.splitlines():
         assert len(line) <= columns, (len(line), line)
     assert "Traceback" not in text
@@ -39,6 +40,7 @@ def test_nothing_overflows_or_is_cut(args, columns):
 @pytest.mark.parametrize("columns", [80, 160])
 def test_long_titles_wrap_whole(columns):
     code, out = run_on_pty(["studies", "--disease", "gvhd"], columns)
+    assert code == 0, out
     flat = " ".join(words_of(visible(out)))
     title = "Graft versus host disease amelioration by human bone marrow mesenchymal stromal stem cell derived extracellular vesicles is associated with peripheral preservation of naive T cell populations"
     # Every word of the longest title reaches the screen, in order (wrapped, never cut).
@@ -50,7 +52,7 @@ def test_long_titles_wrap_whole(columns):
 
 def test_table_has_colour_and_box_drawing_on_a_terminal():
     code, out = run_on_pty(["search", "gvhd"], 120)
-    assert code == 0
+    assert code == 0, out
     assert "\x1b[" in out
     assert "─" in out
 
@@ -58,19 +60,21 @@ def test_table_has_colour_and_box_drawing_on_a_terminal():
 def test_no_color_env_and_flag():
     for env, args in (({"NO_COLOR": "1"}, ["search", "gvhd"]), ({}, ["search", "gvhd", "--no-color"])):
         code, out = run_on_pty(args, 120, env)
-        assert code == 0
+        assert code == 0, out
+        assert "Kordelas2014" in out and "─" in out, out  # the table, drawn without colour
         assert not re.search(r"\x1b\[[0-9;]*m", out), args
 
 
 def test_piped_format_can_still_be_forced_on_a_terminal():
     code, out = run_on_pty(["studies", "--disease", "gvhd", "-o", "keys"], 80)
+    assert code == 0, out
     assert visible(out).split() == ["Fujii2018", "Huang2017", "Kordelas2014", "Lai2018"]
 
 
 def test_citations_wrap_on_a_terminal_without_breaking_words():
     code, out = run_on_pty(["cite", "Bruno2009", "--style", "apa"], 80)
     text = visible(out)
-    assert code == 0
+    assert code == 0, text
     assert all(len(line) <= 80 for line in text.splitlines())
     assert "https://doi.org/10.1681/asn.2008070798" in text
     assert "Nephrol." in text

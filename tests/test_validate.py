@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import data_dir, exo, write
+from helpers import ok, validated
 
 
 
@@ -22,24 +23,22 @@ evidence = "animal"
 
 
 def test_bundled_data_is_clean():
-    r = exo("validate", str(data_dir()))
-    assert r.code == 0, r
-    assert r.stdout == ""
-    assert "OK" in r.stderr and "114 study" in r.stderr
+    r = validated(data_dir())
+    assert "1 folder OK" in r.stderr and "114 study" in r.stderr, r
 
 
 def test_default_validates_bundled_and_env(tmp_path, monkeypatch):
     write(tmp_path / "mine", "studies.toml", GOOD)
     monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path / "mine"))
     r = exo("validate")
-    assert r.code == 0, r
-    assert "2 folders OK" in r.stderr and "115 study" in r.stderr
+    assert r.code == 0 and r.stdout == "", r
+    assert "2 folders OK" in r.stderr and "115 study" in r.stderr, r
 
 
 def test_user_folder_alone_may_link_to_bundled_keys_only_with_bundled(tmp_path):
     write(tmp_path, "studies.toml", GOOD)
-    r = exo("validate", str(data_dir()), str(tmp_path))
-    assert r.code == 0, r
+    r = validated(data_dir(), tmp_path)
+    assert "2 folders OK" in r.stderr and "115 study" in r.stderr, r
 
 
 @pytest.mark.parametrize(
@@ -82,7 +81,7 @@ def test_duplicate_key_across_folders_names_both_files(tmp_path):
 def test_collision_with_a_bundled_key(tmp_path):
     write(tmp_path, "studies.toml", GOOD.replace("Smith2020", "Bruno2009"))
     r = exo("validate", str(data_dir()), str(tmp_path))
-    assert r.code == 2
+    assert r.code == 2 and r.stdout == "", r
     assert "Bruno2009" in r.stderr and str(data_dir() / "studies.toml") in r.stderr
 
 
@@ -90,7 +89,7 @@ def test_all_problems_reported_at_once(tmp_path):
     write(tmp_path, "studies.toml", GOOD + '\n[Bad2020]\ntitle = 1\nauthors = ["A, B."]\nyear = 2020\nfoo = 1\n')
     write(tmp_path, "companies.toml", '[acme]\nname = "Acme"\nareas = ["magic"]\n')
     r = exo("validate", str(data_dir()), str(tmp_path))
-    assert r.code == 2
+    assert r.code == 2 and r.stdout == "", r
     assert "3 problems" in r.stderr
     assert "[Bad2020] title" in r.stderr and "[Bad2020] foo" in r.stderr and "[acme] areas" in r.stderr
 
@@ -98,30 +97,30 @@ def test_all_problems_reported_at_once(tmp_path):
 def test_record_line_is_given(tmp_path):
     write(tmp_path, "studies.toml", GOOD + '\n\n[Bad2020]\ntitle = "x"\nauthors = ["A, B."]\nyear = 2020\nfoo = 1\n')
     r = exo("validate", str(data_dir()), str(tmp_path))
+    assert r.code == 2 and r.stdout == "", r
     assert "studies.toml:15 [Bad2020] foo" in r.stderr, r
 
 
 def test_missing_folder(tmp_path):
     r = exo("validate", str(tmp_path / "nope"))
-    assert r.code == 2
+    assert r.code == 2 and r.stdout == "", r
     assert "does not exist" in r.stderr
 
 
 def test_empty_file_is_fine(tmp_path):
     write(tmp_path, "studies.toml", "")
     write(tmp_path, "companies.toml", "# nothing yet\n")
-    r = exo("validate", str(data_dir()), str(tmp_path))
-    assert r.code == 0, r
+    r = validated(data_dir(), tmp_path)
+    assert "114 study" in r.stderr, r
 
 
 def test_user_records_join_the_bundled_ones(tmp_path, monkeypatch):
     write(tmp_path, "studies.toml", GOOD)
     monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path))
-    r = exo("studies", "--disease", "gvhd", "-o", "keys")
-    assert r.code == 0, r
-    assert "Smith2020" in r.stdout.split()
-    r = exo("studies", "--data", str(tmp_path), "-o", "keys")
-    assert "Smith2020" in r.stdout.split()
+    r = ok("studies", "--disease", "gvhd", "-o", "keys")
+    assert "Smith2020" in r.stdout.split() and "Kordelas2014" in r.stdout.split()
+    r = ok("studies", "--data", str(tmp_path), "-o", "keys")
+    assert "Smith2020" in r.stdout.split() and "Bruno2009" in r.stdout.split()
 
 
 def test_bad_user_folder_is_left_out_with_a_warning(tmp_path, monkeypatch):
@@ -138,7 +137,7 @@ def test_nothing_is_written_into_data_folders(tmp_path, monkeypatch):
     write(tmp_path, "studies.toml", GOOD)
     before = sorted(p.name for p in tmp_path.iterdir())
     monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path))
-    assert exo("search", "smith").code == 0
+    assert "Smith2020" in ok("search", "smith").stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
@@ -146,7 +145,7 @@ def test_a_bad_field_does_not_hide_the_other_problems(tmp_path):
     write(tmp_path / "a", "studies.toml", '[Foo2020]\ntitle = "x"\nauthors = ["A, B."]\nyear = "2020"\ndiseases = ["nosuch"]\n')
     write(tmp_path / "b", "studies.toml", '[Foo2020]\ntitle = "y"\nauthors = ["B, C."]\nyear = 2020\n')
     r = exo("validate", str(tmp_path / "a"), str(tmp_path / "b"))
-    assert r.code == 2
+    assert r.code == 2 and r.stdout == "", r
     assert "3 problems" in r.stderr
     assert "expected an integer" in r.stderr and "unknown disease 'nosuch'" in r.stderr and "already defined" in r.stderr
 
@@ -154,7 +153,7 @@ def test_a_bad_field_does_not_hide_the_other_problems(tmp_path):
 def test_a_misnamed_data_file_is_reported(tmp_path):
     write(tmp_path, "study.toml", GOOD)
     r = exo("validate", str(tmp_path))
-    assert r.code == 2
+    assert r.code == 2 and r.stdout == "", r
     assert "study.toml: not a file exo reads; did you mean studies.toml?" in r.stderr
 
 
@@ -237,14 +236,14 @@ def test_an_error_in_a_piece_is_reported_with_the_whole_file_line(tmp_path, monk
     write(tmp_path, "studies.toml", body + "[Bad]\ntitle = \n")
     monkeypatch.setattr(loader, "CHUNK_BYTES", 200)
     r = exo("validate", str(tmp_path))
-    assert r.code == 2
+    assert r.code == 2 and r.stdout == "", r
     assert f"studies.toml:{body.count(chr(10)) + 2}" in r.stderr and "syntax" in r.stderr
 
 
 def test_a_malformed_doi_is_a_data_error(tmp_path):
     write(tmp_path, "studies.toml", GOOD + 'doi = "not a doi"\n')
     r = exo("validate", str(tmp_path))
-    assert r.code == 2 and "[Smith2020] doi" in r.stderr and "is not a DOI" in r.stderr
+    assert r.code == 2 and "[Smith2020] doi" in r.stderr and "is not a DOI" in r.stderr, r
 
 
 def test_editing_a_data_file_replaces_its_cache(tmp_path, monkeypatch):
@@ -256,5 +255,5 @@ def test_editing_a_data_file_replaces_its_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path / "d"))
     for n in range(3):
         os.utime(tmp_path / "d" / "studies.toml", ns=(n * 10**9, n * 10**9))
-        assert exo("search", "smith", "-o", "keys").code == 0
+        assert "Smith2020" in ok("search", "smith", "-o", "keys").stdout.split()
     assert len(list(cache.glob("exo-*.sqlite3"))) == 1

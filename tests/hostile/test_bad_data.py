@@ -8,6 +8,7 @@ into a data folder.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from conftest import write
 from exo_hostile import exo, snapshot, toml_str
+from helpers import ok, ok_json
 
 GOOD = '[Smith2020]\ntitle = "A made-up study"\nauthors = ["Smith, J."]\nyear = 2020\n'
 
@@ -42,6 +44,8 @@ def assert_data_error(folder: Path, monkeypatch, *patterns: str) -> str:
         assert "Traceback" not in r.stderr and "internal error" not in r.stderr, (how, r)
         assert "warning" in r.stderr and "exo validate" in r.stderr, (how, r)
     assert "Kordelas2014" in runs["EXO_DATA_PATH: studies"].stdout.split()
+    assert json.loads(runs["EXO_DATA_PATH: search"].stdout)[0]["key"] == "gvhd"
+    assert "graft-versus-host" in runs["--data: show"].stdout
     r = exo("validate", str(folder))
     assert r.code == 2, r
     assert r.stdout == "", r
@@ -188,15 +192,14 @@ def test_utf16_file_is_not_utf8(tmp_path, monkeypatch):
 def test_empty_file_is_fine_no_records(tmp_path, monkeypatch, text):
     for name in ("studies.toml", "diseases.toml", "sources.toml", "companies.toml", "glossary.toml", "review.toml"):
         write(tmp_path, name, text)
-    plain = exo("studies", "--json")
-    assert plain.code == 0, plain
+    plain = ok("studies", "--json")
+    assert len(json.loads(plain.stdout)) == 114
     monkeypatch.setenv("EXO_DATA_PATH", str(tmp_path))
-    r = exo("studies", "--json")
-    assert r.code == 0, r
+    r = ok("studies", "--json")
     assert r.stdout == plain.stdout, "an empty file changed the catalog"
-    assert r.stderr == ""
     v = exo("validate", str(tmp_path))
     assert v.code == 0, v
+    assert v.stdout == "" and re.fullmatch(r"exo: 2 folders OK \(.*\)\n", v.stderr), v
 
 
 def test_plain_value_where_a_record_belongs(tmp_path, monkeypatch):
@@ -224,6 +227,7 @@ def test_topic_parent_cycle_is_a_data_error(tmp_path, monkeypatch):
     r = exo("studies", "--topic", "x")
     assert r.code in (1, 2), r
     assert "internal error" not in r.stderr and "Traceback" not in r.stderr, r
+    assert r.stdout == "" and "x -> y -> x" in r.stderr, r
     v = exo("validate", str(tmp_path))
     assert v.code == 2, v
     assert "[x] parent" in v.stderr or "[y] parent" in v.stderr, v
@@ -257,6 +261,8 @@ def test_hostile_text_in_bad_data_is_neutralised_in_the_error(tmp_path, monkeypa
         assert r.code == (2 if args[0] == "validate" else 0), r
         assert "\x1b" not in r.stderr and "\x07" not in r.stderr, repr(r.stderr)
         assert "pwned" in r.stderr and "Traceback" not in r.stderr
+        if args[0] == "studies":  # the bundled studies, the bad ones left out
+            assert "Bruno2009" in r.stdout and "pwned" not in r.stdout, r
 
 
 def test_bad_data_is_not_cached_and_fixing_it_is_seen(tmp_path, monkeypatch):
@@ -266,8 +272,7 @@ def test_bad_data_is_not_cached_and_fixing_it_is_seen(tmp_path, monkeypatch):
         r = exo("show", "Smith2020", "--json")
         assert r.code == 1 and "1 record of" in r.stderr and "left out" in r.stderr, r
     path.write_text(GOOD + "\n# fixed\n", encoding="utf-8")
-    r = exo("show", "Smith2020", "--json")
-    assert r.code == 0 and "warning" not in r.stderr, r
+    assert ok_json("show", "Smith2020", "--json")["year"] == 2020
     path.write_text(GOOD + 'titel = "a new typo"\n', encoding="utf-8")
     r = exo("show", "Smith2020", "--json")
     assert r.code == 1 and "titel" in r.stderr, "a stale cache hid a new error"

@@ -8,6 +8,7 @@ the cache folder holding only complete exo-*.sqlite3 stores.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -37,6 +38,9 @@ def clean(tmp_path_factory) -> dict[tuple[str, ...], bytes]:
         p = run(args, base_env(cache=tmp_path_factory.mktemp("clean-cache")))
         assert p.returncode == 0 and p.stderr == b"", p.stderr
         out[tuple(args)] = p.stdout
+    # Something to compare with: the disease first, and the studies tagged with it.
+    hits = json.loads(out[("search", "gvhd", "--json")])
+    assert hits[0]["key"] == "gvhd" and {"Kordelas2014", "Fujii2018"} <= {h["key"] for h in hits}, hits
     return out
 
 
@@ -53,7 +57,7 @@ def assert_same_as_clean(env: dict, clean: dict, times: int = 2) -> None:
 def the_cache_file(cache: Path, env: dict) -> Path:
     """Warm the cache and return its one file."""
     p = run(ARGS[0], env)
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 0 and p.stderr == b"", p.stderr
     files = list(cache.glob("exo-*.sqlite3"))
     assert len(files) == 1, cache_files(cache)
     return files[0]
@@ -227,6 +231,7 @@ def test_eight_processes_at_once_on_an_empty_cache(tmp_path):
     args = ["studies", "-o", "jsonl"]
     clean = run(args, base_env(cache=tmp_path / "clean", data_path=data))
     assert clean.returncode == 0 and clean.stderr == b"", clean.stderr
+    assert len(clean.stdout.splitlines()) == 3000 + 114, clean.stdout[-300:]
     cache = tmp_path / "shared-cache"
     env = base_env(cache=cache, data_path=data)
     procs = [subprocess.Popen([*EXO, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(8)]

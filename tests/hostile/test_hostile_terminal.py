@@ -8,8 +8,11 @@ progress line only matter on a real pseudo-terminal.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+
+from exocli.output import Format
 
 from exo_hostile import base_env, run, run_on_pty, toml_str, visible
 
@@ -70,7 +73,12 @@ def test_a_latin1_locale_prints_what_it_can(tmp_path, wide, args):
 
 @pytest.mark.parametrize(
     "args",
-    [["show", "Wide2020", "--json"], ["studies", "--disease", "gvhd", "--json"], ["search", "exosome", "-o", "jsonl"], ["cite", "Wide2020", "Kordelas2014", "--format", "csl-json"]],
+    [
+        ["show", "Wide2020", "--json"],
+        ["studies", "--disease", "gvhd", "--json"],
+        ["search", "exosome", "-o", Format.JSONL.value],
+        ["cite", "Wide2020", "Kordelas2014", "--format", "csl-json"],
+    ],
     ids=["show", "studies", "search-jsonl", "csl-json"],
 )
 def test_json_in_a_latin1_locale_keeps_every_character(tmp_path, wide, args):
@@ -79,14 +87,21 @@ def test_json_in_a_latin1_locale_keeps_every_character(tmp_path, wide, args):
     env = base_env(cache=tmp_path / "cache", data_path=wide)
     latin1 = run(args, {**env, **LATIN1})
     utf8 = run(args, {**env, "PYTHONIOENCODING": "utf-8"})
-    assert latin1.returncode == utf8.returncode == 0, latin1.stderr
+    assert latin1.returncode == utf8.returncode == 0, (latin1.stderr, utf8.stderr)
+    assert latin1.stderr == utf8.stderr, (latin1.stderr, utf8.stderr)
+    if args[0] == "search":  # cut at 20 by default, and says so
+        assert re.fullmatch(rb"exo: 20 of [\d,]+ shown; use -n to see more\n", utf8.stderr), utf8.stderr
+    else:
+        assert utf8.stderr == b"", utf8.stderr
     assert latin1.stdout.isascii()
 
     def parse(raw: bytes, encoding: str):
         text = raw.decode(encoding)
-        return [json.loads(line) for line in text.splitlines()] if "jsonl" in args else json.loads(text)
+        return [json.loads(line) for line in text.splitlines()] if Format.JSONL.value in args else json.loads(text)
 
-    assert parse(latin1.stdout, "iso-8859-1") == parse(utf8.stdout, "utf-8")
+    data = parse(utf8.stdout, "utf-8")
+    assert data and not utf8.stdout.isascii()  # there was something Latin-1 cannot hold
+    assert parse(latin1.stdout, "iso-8859-1") == data
 
 
 def test_a_latin1_terminal_gets_a_table_and_no_traceback(tmp_path, wide):
@@ -188,9 +203,8 @@ def test_show_caps_a_long_link_list_with_a_count(crowded, args, hint):
     """Issue 12 item 32: `exo show gvhd` drew every one of 100,000 linked
     studies in a rich grid (56 s on a terminal). The terminal gets the first
     ones, then how many more and the command that lists them."""
-    import re
-
     listed = run(["studies", "--disease" if "gvhd" in args else "--source", args[1], "-o", "keys"], crowded)
+    assert listed.returncode == 0 and listed.stderr == b"", listed
     total = len(listed.stdout.split())
     assert total > 5000
     code, raw = run_on_pty(args, crowded, columns=100)
@@ -208,8 +222,12 @@ def test_show_caps_a_long_link_list_with_a_count(crowded, args, hint):
 
 
 def test_show_json_and_pipes_keep_every_link(crowded):
-    data = json.loads(run(["show", "gvhd", "--json"], crowded).stdout)
+    shown = run(["show", "gvhd", "--json"], crowded)
+    assert shown.returncode == 0 and shown.stderr == b"", shown
+    data = json.loads(shown.stdout)
     assert len(data["links"]["studies"]) == len(set(data["links"]["studies"])) > 5000
-    plain = run(["show", "gvhd"], crowded).stdout.decode()
+    piped = run(["show", "gvhd"], crowded)
+    assert piped.returncode == 0 and piped.stderr == b"", piped
+    plain = piped.stdout.decode()
     studies = next(line for line in plain.splitlines() if line.startswith("studies\t"))
     assert len(studies.split("\t")[1].split(", ")) == len(data["links"]["studies"])

@@ -19,6 +19,8 @@ import json
 
 import pytest
 
+from exocli.output import Format
+
 from exo_hostile import (
     EVIL_NOTE,
     EVIL_TITLE,
@@ -27,15 +29,16 @@ from exo_hostile import (
     OSC_TITLE,
     base_env,
     evil_data,  # noqa: F401 - a fixture, used by name
-    exo,
     raw_escapes,
     run_on_pty,
     synthetic_studies,
     toml_str,
     visible,
 )
+from helpers import ok, ok_json
 
-FORMATS = ["table", "plain", "json", "jsonl", "csv", "tsv", "markdown"]
+# Every format that writes a title: `keys` writes only the key.
+FORMATS = [f.value for f in Format if f is not Format.KEYS]
 
 
 def assert_markup_tokens(text: str) -> None:
@@ -61,18 +64,16 @@ def evil(evil_data, monkeypatch):
     ids=["studies", "search", "show", "studies-by-disease"],
 )
 def test_markup_in_data_is_literal_in_every_format(evil, args, fmt):
-    r = exo(*args, "-o", fmt)
-    assert r.code == 0, r
-    out = r.stdout
-    if fmt == "json":
+    out = ok(*args, "-o", fmt).stdout
+    if fmt == Format.JSON.value:
         data = json.loads(out)
         titles = [data["title"]] if isinstance(data, dict) else [o.get("title") for o in data]
         assert EVIL_TITLE in titles
         return
-    if fmt == "jsonl":
+    if fmt == Format.JSONL.value:
         assert EVIL_TITLE in [json.loads(line).get("title") for line in out.splitlines()]
         return
-    if fmt == "table":
+    if fmt == Format.TABLE.value:
         assert_markup_tokens(out)
         return
     assert MARKUP in out, (fmt, out)
@@ -80,8 +81,7 @@ def test_markup_in_data_is_literal_in_every_format(evil, args, fmt):
 
 @pytest.mark.parametrize("style", ["review", "apa", "vancouver", "harvard"])
 def test_markup_in_data_is_literal_in_citations(evil, style):
-    r = exo("cite", "Evil2020", "--style", style)
-    assert r.code == 0, r
+    r = ok("cite", "Evil2020", "--style", style)
     assert MARKUP in r.stdout, r
 
 
@@ -99,19 +99,27 @@ def test_markup_in_data_is_literal_on_a_terminal(evil, args):
 # -- escape sequences on a terminal ----------------------------------------------------
 
 
+def studies_on_a_terminal(fmt: Format) -> list[str]:
+    """`studies` showing the hostile title and note in one format (the table
+    is a terminal's default; keys has no fields to pick)."""
+    if fmt is Format.TABLE:
+        return ["studies", "wipe"]
+    if fmt is Format.KEYS:
+        return ["studies", "wipe", "-o", fmt.value]
+    return ["studies", "wipe", "-o", fmt.value, "--fields", "key,title,note"]
+
+
+# `studies` in every format but JSON and JSONL, which keep the text intact and
+# escape only C0 controls (test_json_on_a_terminal_escapes_c0_controls).
+JSON_FORMATS = {Format.JSON, Format.JSONL}
 PTY_CASES = {
-    "studies-table": ["studies", "wipe"],
-    "studies-plain": ["studies", "wipe", "-o", "plain"],
-    "studies-csv": ["studies", "wipe", "-o", "csv", "--fields", "key,title,note"],
-    "studies-tsv": ["studies", "wipe", "-o", "tsv", "--fields", "key,title,note"],
-    "studies-markdown": ["studies", "wipe", "-o", "markdown", "--fields", "key,title,note"],
-    "studies-keys": ["studies", "wipe", "-o", "keys"],
+    **{f"studies-{fmt.value}": studies_on_a_terminal(fmt) for fmt in Format if fmt not in JSON_FORMATS},
     "search-table": ["search", "evil", "-t", "study"],
-    "search-csv": ["search", "evil", "-t", "study", "-o", "csv"],
+    "search-csv": ["search", "evil", "-t", "study", "-o", Format.CSV.value],
     "show-panel": ["show", "Evil2020"],
-    "show-plain": ["show", "Evil2020", "-o", "plain"],
-    "show-csv": ["show", "Evil2020", "-o", "csv"],
-    "show-markdown": ["show", "Evil2020", "-o", "markdown"],
+    "show-plain": ["show", "Evil2020", "-o", Format.PLAIN.value],
+    "show-csv": ["show", "Evil2020", "-o", Format.CSV.value],
+    "show-markdown": ["show", "Evil2020", "-o", Format.MARKDOWN.value],
     "disease-links-panel": ["show", "gvhd"],
     "cite-review": ["cite", "Evil2020"],
     "cite-apa": ["cite", "Evil2020", "--style", "apa"],
@@ -126,14 +134,21 @@ def test_escape_sequences_from_data_never_reach_a_terminal(evil, args):
     assert code == 0, raw
     assert b"Traceback" not in raw
     assert not raw_escapes(raw), (raw_escapes(raw), raw[:2000])
-    if "keys" not in args:
+    if Format.KEYS.value in args:
+        assert visible(raw).split() == ["Evil2020"], raw
+    else:
         assert b"pwned" in raw, "the hostile record was not shown at all"
 
 
 @pytest.mark.parametrize(
     "args",
-    [["studies", "wipe", "--json"], ["studies", "wipe", "-o", "jsonl"], ["search", "evil", "--json"], ["show", "Evil2020", "--json"], ["cite", "Evil2020", "--format", "csl-json"]],
-    ids=["studies-json", "studies-jsonl", "search-json", "show-json", "cite-csl-json"],
+    [
+        *(["studies", "wipe", "-o", fmt.value] for fmt in Format if fmt in JSON_FORMATS),
+        ["search", "evil", "--json"],
+        ["show", "Evil2020", "--json"],
+        ["cite", "Evil2020", "--format", "csl-json"],
+    ],
+    ids=[*(f"studies-{fmt.value}" for fmt in Format if fmt in JSON_FORMATS), "search-json", "show-json", "cite-csl-json"],
 )
 def test_json_on_a_terminal_escapes_c0_controls(evil, args):
     code, raw = run_on_pty(args, base_env(data_path=evil), columns=250)
@@ -177,37 +192,39 @@ def test_hostile_data_folder_name_never_reaches_the_terminal_raw(tmp_path):
     ids=["studies", "search", "show"],
 )
 def test_control_characters_stay_intact_in_json(evil, args):
-    r = exo(*args)
-    assert r.code == 0, r
-    data = json.loads(r.stdout)
+    data = ok_json(*args)
     obj = data if isinstance(data, dict) else data[0]
     assert obj["title"] == EVIL_TITLE
     assert obj["note"] == EVIL_NOTE
 
 
 def test_control_characters_stay_intact_in_jsonl_and_csl_json(evil):
-    line = exo("studies", "wipe", "-o", "jsonl").stdout.splitlines()
+    line = ok("studies", "wipe", "-o", Format.JSONL.value).stdout.splitlines()
     assert len(line) == 1 and json.loads(line[0])["note"] == EVIL_NOTE
-    csl = json.loads(exo("cite", "Evil2020", "--format", "csl-json").stdout)
-    assert csl[0]["title"] == EVIL_TITLE
+    csl = ok_json("cite", "Evil2020", "--format", "csl-json")
+    assert len(csl) == 1 and csl[0]["title"] == EVIL_TITLE
 
 
 def test_csv_round_trips_the_text(evil):
-    rows = list(csv.DictReader(io.StringIO(exo("studies", "wipe", "-o", "csv", "--fields", "key,title,note").stdout)))
+    rows = list(csv.DictReader(io.StringIO(ok("studies", "wipe", "-o", Format.CSV.value, "--fields", "key,title,note").stdout)))
     assert len(rows) == 1
     assert rows[0]["key"] == "Evil2020"
-    assert "pwned" in rows[0]["title"] and MARKUP in rows[0]["title"]
+    assert rows[0]["title"] == EVIL_TITLE and rows[0]["note"] == EVIL_NOTE
 
 
-@pytest.mark.parametrize("fmt", ["plain", "tsv", "markdown", "keys"])
+# The formats of one line per record, with the lines of header each writes
+# first. (CSV may quote a newline inside a cell; JSON and a table span lines.)
+LINE_FORMATS = {Format.PLAIN: 0, Format.TSV: 1, Format.MARKDOWN: 2, Format.KEYS: 0, Format.JSONL: 0}
+
+
+@pytest.mark.parametrize("fmt", list(LINE_FORMATS), ids=lambda f: f.value)
 def test_piped_line_formats_keep_one_record_per_line(evil, fmt):
     """A newline or tab inside data must not split a record or shift its columns."""
-    r = exo("studies", "wipe", "-o", fmt, "--fields", "key,title,note")
-    assert r.code == 0, r
+    r = ok("studies", "wipe", "-o", fmt.value, "--fields", "key,title,note")
     lines = r.stdout.splitlines()
-    header = {"plain": 0, "tsv": 1, "markdown": 2, "keys": 0}[fmt]
-    assert len(lines) == header + 1, lines
-    if fmt in ("plain", "tsv"):
+    assert len(lines) == LINE_FORMATS[fmt] + 1, lines
+    assert "Evil2020" in lines[-1], lines
+    if fmt in (Format.PLAIN, Format.TSV):
         assert lines[-1].count("\t") == 2, lines[-1]
 
 
@@ -231,18 +248,22 @@ def invisible(tmp_path):
     return folder
 
 
+def studies_hidden(fmt: Format) -> list[str]:
+    if fmt is Format.TABLE:
+        return ["studies", "hidden"]
+    if fmt in (Format.CSV, Format.TSV):
+        return ["studies", "hidden", "-o", fmt.value, "--fields", "key,title,authors,note"]
+    return ["studies", "hidden", "-o", fmt.value]
+
+
+# `studies` in every format that writes the title (`keys` writes only the key).
 INVISIBLE_CASES = {
-    "table": ["studies", "hidden"],
-    "plain": ["studies", "hidden", "-o", "plain"],
-    "csv": ["studies", "hidden", "-o", "csv", "--fields", "key,title,authors,note"],
-    "tsv": ["studies", "hidden", "-o", "tsv", "--fields", "key,title,authors,note"],
-    "markdown": ["studies", "hidden", "-o", "markdown"],
+    **{fmt.value: studies_hidden(fmt) for fmt in Format if fmt is not Format.KEYS},
     "show": ["show", "Hidden2020"],
     "search": ["search", "hidden"],
     "cite": ["cite", "Hidden2020"],
     "cite-bibtex": ["cite", "Hidden2020", "--format", "bibtex", "--utf8"],
     "cite-ris": ["cite", "Hidden2020", "--format", "ris"],
-    "json": ["studies", "hidden", "--json"],
 }
 
 
@@ -252,16 +273,17 @@ def test_invisible_characters_never_reach_a_terminal_raw(invisible, args):
     assert code == 0, raw
     text = raw.decode("utf-8")
     assert not [ch for ch in INVISIBLE if ch in text], [f"U+{ord(ch):04X}" for ch in INVISIBLE if ch in text]
-    if "--json" in args:
+    if Format.JSON.value in args:
         assert json.loads(text)[0]["title"] == INVISIBLE_TITLE
+    elif Format.JSONL.value in args:
+        assert [json.loads(line)["title"] for line in text.splitlines()] == [INVISIBLE_TITLE]
     else:
         assert "<U+200B>" in text or "U+200B" in text, text[:2000]
 
 
 def test_invisible_characters_are_shown_in_plain_output_in_a_pipe(invisible, monkeypatch):
     monkeypatch.setenv("EXO_DATA_PATH", str(invisible))
-    r = exo("studies", "hidden")
-    assert r.code == 0, r
+    r = ok("studies", "hidden")
     assert not [ch for ch in INVISIBLE if ch in r.stdout]
     assert "x<U+2028>y" in r.stdout and "x<U+FEFF>y" in r.stdout
 

@@ -19,6 +19,7 @@ from exocli.catalog import Catalog, bundled_data_dir, load
 from exocli.loader import Folder, parse_dirs
 from exocli.store import open_store
 from exocli.errors import DataError, ExoError, NotFound, UsageError
+from exocli.output import Format
 from exocli.query import parse_years, resolve
 from exocli.search import search
 
@@ -256,7 +257,7 @@ OPTION_WORDS = [
     "--", "-", "--data", "--latex", "--utf8", "--msc-only", "--version",
 ]
 VALUE_WORDS = [
-    "gvhd", "bmsc", "json", "csv", "tsv", "keys", "table", "markdown", "jsonl", "plain", "bibtex", "ris", "csl-json",
+    "gvhd", "bmsc", *(f.value for f in Format), "bibtex", "ris", "csl-json",
     "apa", "key,title", "title,nope", "2018", "2017..2019", "..", "0", "-1", "99999999999999999999", "Bruno2009",
     "animal", "diagnostics", "cancer", "year", "source", "disease", "study", "",
 ]
@@ -274,6 +275,10 @@ def test_cli_any_argv(command, words):
     r = exo(command, *words, input="")  # raises if an exception escaped
     assert r.code in (0, 1, 2), (command, words, r)
     assert "Traceback" not in r.stdout + r.stderr
+    if r.code != 0:
+        assert r.stderr.strip(), ("a failure must say why", command, words, r)
+    else:
+        assert r.stdout.strip() or r.stderr.strip(), ("a success said nothing", command, words, r)
     if r.code == 2 and r.stdout:
         # a usage error prints its message on stderr; stdout only with --help
         assert "--help" in words or "-h" in words, (command, words, r)
