@@ -180,14 +180,12 @@ def test_every_map_axis_works_with_every_other():
     type's closed set); each pair maps every study with values on both."""
     from exocli import model
 
-    studies = json.loads(exo("studies", "--json").stdout)
+    studies = ok_json("studies", "--json")
     axes = model.MAP_AXES
     # Every axis as rows and as columns, beside a different one each time.
     pairs = [(a, axes[(i + 3) % len(axes)]) for i, a in enumerate(axes)] + [(axes[(i + 5) % len(axes)], a) for i, a in enumerate(axes)]
     for rows, cols in pairs:
-        r = exo("map", "--rows", rows, "--cols", cols, "--all-sources", "--json")
-        assert r.code == 0 and r.stderr == "", (rows, cols, r)
-        cells = json.loads(r.stdout)
+        cells = ok_json("map", "--rows", rows, "--cols", cols, "--all-sources", "--json")
         assert cells and all(c["count"] == len(c["studies"]) > 0 for c in cells), (rows, cols)
         mapped = {k for c in cells for k in c["studies"]}
         assert mapped <= {s["key"] for s in studies}, (rows, cols)
@@ -197,9 +195,6 @@ def test_every_map_axis_works_with_every_other():
 
 def test_show_gives_the_doi_link_of_the_review_as_of_a_study():
     for key in ("Wei2021", "Bruno2009"):
-        r = exo("show", key, "--json")
-        assert r.code == 0 and r.stderr == "", r
-        obj = json.loads(r.stdout)
+        obj = ok_json("show", key, "--json")
         assert obj["url"] == "https://doi.org/" + obj["doi"], key
-        printed = exo("open", key, "--print")
-        assert printed.code == 0 and printed.stdout == obj["url"] + "\n", printed
+        assert ok("open", key, "--print").stdout == obj["url"] + "\n"
