@@ -43,7 +43,6 @@ DECLARE = textwrap.dedent(
     from exocli import cli
 
     @cli.app.command()
-    @cli.handled
     @cli.shared(output=True)
     def protocols(text: cli.TextArg = None, out=None, data=None) -> None:
         '''List protocols.'''

@@ -120,38 +120,57 @@ _DATA_OPTION = ("data", DataOpt, None)
 
 
 def shared(*, output: bool = False, fields: bool = True, data: bool = True):
-    """Give a command the shared options.
+    """Make a function a command with the shared options, run by `handled`.
 
     ``output``: --format/-o, --json, --fields (unless ``fields`` is False)
     and --no-color, handed to the command as one ``out`` (an `output.Output`).
     ``data``: --data DIR, handed over as ``data``. The options come after
     the command's own, in the same order everywhere.
     """
+    added = []
+    if output:
+        added += [o for o in _OUTPUT_OPTIONS if fields or o[0] != "fields"]
+    if data:
+        added.append(_DATA_OPTION)
+    return lambda fn: _Command(fn, tuple(added), output)
 
-    def decorate(fn):
-        sig = inspect.signature(fn, eval_str=True)
-        own = [p for p in sig.parameters.values() if p.name != "out"]
-        added = []
-        if output:
-            added += [o for o in _OUTPUT_OPTIONS if fields or o[0] != "fields"]
-        if data:
-            if "data" not in sig.parameters:
-                raise TypeError(f"{fn.__name__} takes no data parameter")
-            own = [p for p in own if p.name != "data"]
-            added.append(_DATA_OPTION)
-        params = own + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=t) for n, t, d in added]
 
-        @functools.wraps(fn)
-        def wrapper(**kwargs):
-            if output:
-                kwargs["out"] = _output(kwargs.pop("format_"), kwargs.pop("json_"), kwargs.pop("fields", None), kwargs.pop("no_color"))
-            return fn(**kwargs)
+class _Command:
+    """A command function with the shared options added to its signature.
 
-        wrapper.__signature__ = sig.replace(parameters=params)
-        wrapper.__annotations__ = {p.name: p.annotation for p in params}
-        return wrapper
+    NOTE: the signature is worked out when Typer first asks for it, for the
+    one command being run, not for all eighteen at import (2 ms).
+    """
 
-    return decorate
+    def __init__(self, fn, added: tuple, output: bool) -> None:
+        self._fn, self._added, self._output = fn, added, output
+        self.__name__, self.__qualname__ = fn.__name__, fn.__qualname__
+        self.__doc__, self.__module__ = fn.__doc__, fn.__module__
+        self._signature: inspect.Signature | None = None
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        if self._signature is None:
+            sig = inspect.signature(self._fn, eval_str=True)
+            names = {n for n, _, _ in self._added}
+            if "data" in names and "data" not in sig.parameters:
+                raise TypeError(f"{self.__name__} takes no data parameter")
+            own = [p for p in sig.parameters.values() if p.name != "out" and p.name not in names]
+            extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=t) for n, t, d in self._added]
+            self._signature = sig.replace(parameters=own + extra)
+        return self._signature
+
+    @property
+    def __annotations__(self) -> dict:
+        return {p.name: p.annotation for p in self.__signature__.parameters.values()}
+
+    def __call__(self, **kwargs):
+        return run_handled(self._run, (), kwargs)
+
+    def _run(self, **kwargs):
+        if self._output:
+            kwargs["out"] = _output(kwargs.pop("format_"), kwargs.pop("json_"), kwargs.pop("fields", None), kwargs.pop("no_color"))
+        return self._fn(**kwargs)
 
 
 def _complete_keys(incomplete: str) -> list[str]:
@@ -196,28 +215,33 @@ def handled(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        catalog = sys.modules.get(__package__ + ".catalog")
-        mark = catalog.opened() if catalog is not None else 0
-        try:
-            return _run_once_more_if_damaged(fn, args, kwargs)
-        except ExoError as e:
-            report(e)
-            raise typer.Exit(e.exit_code) from None
-        except BrokenPipeError:
-            _quiet_pipe()
-            raise typer.Exit(0) from None
-        except OSError as e:
-            if e.errno is None and e.filename is None:
-                _internal(e)
-            raise typer.Exit(_os_error(e)) from None
-        except (typer.Exit, Interrupted):
-            raise
-        except Exception as e:  # noqa: BLE001
-            _internal(e)
-        finally:
-            _close_stores(mark)
+        return run_handled(fn, args, kwargs)
 
     return wrapper
+
+
+def run_handled(fn, args, kwargs):
+    """Run a command, turning core errors into messages and exit codes."""
+    catalog = sys.modules.get(__package__ + ".catalog")
+    mark = catalog.opened() if catalog is not None else 0
+    try:
+        return _run_once_more_if_damaged(fn, args, kwargs)
+    except ExoError as e:
+        report(e)
+        raise typer.Exit(e.exit_code) from None
+    except BrokenPipeError:
+        _quiet_pipe()
+        raise typer.Exit(0) from None
+    except OSError as e:
+        if e.errno is None and e.filename is None:
+            _internal(e)
+        raise typer.Exit(_os_error(e)) from None
+    except (typer.Exit, Interrupted):
+        raise
+    except Exception as e:  # noqa: BLE001
+        _internal(e)
+    finally:
+        _close_stores(mark)
 
 
 def _close_stores(mark: int) -> None:
@@ -400,7 +424,6 @@ def _main(
 
 
 @app.command()
-@handled
 @shared(output=True)
 def search(
     query: Annotated[List[str], typer.Argument(help="Words to look for; typos are fine.")],
@@ -452,7 +475,6 @@ def search(
 
 
 @app.command()
-@handled
 @shared(output=True)
 def studies(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text the studies must match.")] = None,
@@ -524,7 +546,6 @@ def list_records(out, data, type_name: str, text, quiet=False, filters=None, fla
 
 
 @app.command()
-@handled
 @shared(output=True)
 def diseases(
     text: TextArg = None,
@@ -546,7 +567,6 @@ def diseases(
 
 
 @app.command()
-@handled
 @shared(output=True)
 def sources(
     text: TextArg = None,
@@ -567,7 +587,6 @@ def sources(
 
 
 @app.command()
-@handled
 @shared(output=True)
 def companies(
     text: TextArg = None,
@@ -594,7 +613,6 @@ def companies(
 
 
 @app.command()
-@handled
 @shared(output=True)
 def terms(
     text: Annotated[Optional[List[str]], typer.Argument(help="Free text to match (an abbreviation or words).")] = None,
@@ -615,7 +633,6 @@ def terms(
 
 
 @app.command()
-@handled
 @shared(output=True)
 def topics(
     text: TextArg = None,
@@ -634,7 +651,6 @@ def topics(
 
 
 @app.command()
-@handled
 @shared(output=True, fields=False)
 def show(
     key: Annotated[str, typer.Argument(help="Any key, in any letter case (type:key picks a type).", autocompletion=_complete_keys)],
@@ -662,7 +678,6 @@ def show(
 
 
 @app.command()
-@handled
 @shared()
 def cite(
     keys: Annotated[Optional[List[str]], typer.Argument(help="Keys to cite; '-' reads keys from stdin.", autocompletion=_complete_keys)] = None,
@@ -742,7 +757,6 @@ def _read_stdin() -> str:
 
 
 @app.command("map")
-@handled
 @shared(output=True, fields=False)
 def map_(
     rows: Annotated[str, typer.Option("--rows", help="Row axis: " + _choices(model.MAP_AXES) + ".")] = "source",
@@ -769,7 +783,6 @@ def map_(
 
 
 @app.command()
-@handled
 @shared(output=True, fields=False)
 def stats(
     out=None,
@@ -807,7 +820,6 @@ def _say_tags(key: str, tags: list[str]) -> None:
 
 
 @app.command()
-@handled
 @shared()
 def tag(
     key: Annotated[str, typer.Argument(help="Any key, in any letter case (type:key picks a type).", autocompletion=_complete_keys)],
@@ -830,7 +842,6 @@ def tag(
 
 
 @app.command()
-@handled
 @shared()
 def untag(
     key: Annotated[str, typer.Argument(help="The record's key.", autocompletion=_complete_keys)],
@@ -856,7 +867,6 @@ def untag(
 
 
 @app.command()
-@handled
 @shared()
 def note(
     key: Annotated[str, typer.Argument(help="The record's key.", autocompletion=_complete_keys)],
@@ -903,7 +913,6 @@ def note(
 
 
 @app.command("tags")
-@handled
 @shared(output=True)
 def tags_(
     out=None,
@@ -934,7 +943,6 @@ def tags_(
 
 
 @app.command("open")
-@handled
 @shared()
 def open_(
     key: Annotated[str, typer.Argument(help="A study's key.", autocompletion=_complete_keys)],
@@ -968,7 +976,6 @@ def open_(
 
 
 @app.command("import")
-@handled
 @shared()
 def import_(
     files: Annotated[List[str], typer.Argument(help="BibTeX, RIS, CSL-JSON or PubMed/MEDLINE files; '-' reads stdin.")],
@@ -1070,7 +1077,7 @@ def _shown_path(path: Path) -> str:
 
 
 @app.command()
-@handled
+@shared(data=False)
 def validate(
     dirs: Annotated[Optional[List[Path]], typer.Argument(help="Data folders to check, with the bundled data (default: EXO_DATA_PATH).")] = None,
 ) -> None:

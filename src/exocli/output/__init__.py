@@ -10,7 +10,8 @@ by `write_citations`.
     formats    Format, Sheet, the writers and their escaping
     records    public objects of records, fields, columns, Listing
     detail, evmap, stats    the shapes of show, map and stats
-    terminal   drawing for `table`: console, widths, wrapping (rich)
+    terminal   drawing for `table`: console, widths, wrapping (rich);
+               imported only to draw
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ import os
 from typing import TextIO
 
 from ..errors import UsageError, quoted
-from .formats import Format, Shape, write, write_empty
+from .formats import Format, Shape, isatty, write, write_empty
 from .records import Listing, curated_object, hit_objects, object_for, parse_fields
-from .terminal import isatty
 
 __all__ = [
     "Format",

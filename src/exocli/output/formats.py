@@ -18,6 +18,14 @@ from typing import Callable, Iterable, Protocol, TextIO
 from ..text import ascii_json, can_encode, json_text, one_line, printable
 
 
+def isatty(stream) -> bool:
+    """Whether a stream is a terminal (False for a closed or odd one)."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 class Format(str, enum.Enum):
     TABLE = "table"
     PLAIN = "plain"

@@ -15,14 +15,6 @@ from typing import TextIO
 from ..text import cells, chop, pad, printable
 
 
-def isatty(stream) -> bool:
-    """Whether a stream is a terminal (False for a closed or odd one)."""
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 # The text a row is about: it keeps its width longest when space is short.
 PRIMARY_COLUMNS = {"title", "label", "name", "expansion", "note", "summary", "focus"}
 
