@@ -274,20 +274,19 @@ def _os_error(e: OSError) -> int:
         # A path exo was given or derived (--data, EXO_DATA_PATH, a data
         # file) cannot be used: a name too long, a folder it may not enter.
         name = os.fsdecode(e.filename) if isinstance(e.filename, (str, bytes, os.PathLike)) else str(e.filename)
-        _err(f"Error: cannot use {quoted(name)}: {e.strerror or e}")
+        report(UsageError(f"cannot use {quoted(name)}: {e.strerror or e}"))
         return EXIT_USAGE
     # Writing the output failed (a full disk, a closed device): the data is
     # lost, so say so and fail.
     _quiet_pipe()
-    _err(f"Error: cannot write the output: {e.strerror or e}")
+    report(UsageError(f"cannot write the output: {e.strerror or e}"))
     return EXIT_USAGE
 
 
 def _internal(e: BaseException):
     if os.environ.get("EXO_DEBUG"):
         raise e
-    _err(f"Error: internal error: {type(e).__name__}: {e}")
-    _err("  this is a bug in exo; run again with EXO_DEBUG=1 for the traceback and report it")
+    report(ExoError(f"internal error: {type(e).__name__}: {e}", "this is a bug in exo; run again with EXO_DEBUG=1 for the traceback and report it"))
     raise typer.Exit(EXIT_INTERNAL) from None
 
 
@@ -1107,7 +1106,7 @@ def main() -> None:
     signals.install()  # the handler `entry` installed; again for `python -c "...main()"` and tests
     _guard_stderr()
     if sys.stdout is None:  # started with stdout closed (`exo ... >&-`)
-        _err("Error: cannot write the output: standard output is closed")
+        report(UsageError("cannot write the output: standard output is closed"))
         sys.exit(EXIT_USAGE)
     _fit_locale()
     code: int | str | None = 0
