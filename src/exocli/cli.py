@@ -688,7 +688,7 @@ def cite(
     csl: Annotated[Optional[Path], typer.Option("--csl", help="Render with a CSL style file (needs exo[csl]).", metavar="FILE")] = None,
     data=None,
 ) -> None:
-    """Cite studies (or the review, Wei2021) in five styles and four formats.
+    """Cite studies (or the review, Wei2021) in a reference style, or for a reference manager.
 
     \b
     Examples:
