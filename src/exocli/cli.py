@@ -326,12 +326,12 @@ def _load(data: list[Path] | None):
     if _isatty(sys.stderr):
 
         def progress(path: str, done: int, total: int) -> None:
-            # Only a big file is worth a word: the bundled data parses in ms.
-            if total < 1_000_000:
-                return
-            shown.append(path)
-            share = f"{100 * done // total}%" if done else "..."
-            _err_line(progress_line(path, f" ({total / 1e6:.0f} MB) {share}", _stderr_columns()))
+            from .output.progress import reading_line
+
+            line = reading_line(path, done, total, _stderr_columns())
+            if line is not None:
+                shown.append(path)
+                _err_line(line)
 
     try:
         cat = load(data or (), progress=progress)
@@ -344,22 +344,6 @@ def _load(data: list[Path] | None):
         for w in cat.warnings:
             _err("exo: warning: " + one_line(w))
     return cat
-
-
-def progress_line(path: str, tail: str, columns: int) -> str:
-    """"exo: first run, reading PATH TAIL" in less than ``columns`` cells.
-
-    NOTE: a line as wide as the terminal wraps, and "\\r" then returns only to
-    the start of its last row, leaving the others on screen at every update.
-    A long path loses its start ("…/data/studies.toml") before anything else.
-    """
-    from .text import cells, clip, one_line
-
-    head = "exo: first run, reading "
-    room = columns - 1 - cells(head) - cells(tail)
-    if room >= 12:
-        return head + clip(one_line(path), room, keep_end=True) + tail
-    return clip(head + one_line(path) + tail, max(1, columns - 1))
 
 
 def _stderr_columns() -> int:
@@ -1047,12 +1031,11 @@ def _import_progress():
         return None
 
     def progress(stage: str, done: int, total: int) -> None:
-        if total < 2000:
-            return
-        share = 100 * done // max(1, total)
-        width = 20
-        bar = "#" * (share * width // 100) + "-" * (width - share * width // 100)
-        _err_progress(f"exo: {stage} [{bar}] {share}% ({done:,} of {total:,})" if stage != "writing" else "exo: writing")
+        from .output.progress import import_line
+
+        line = import_line(stage, done, total)
+        if line is not None:
+            _err_progress(line)
 
     return progress
 
