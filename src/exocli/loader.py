@@ -361,12 +361,17 @@ class _Locator:
         return start + self.first
 
 
+# difflib's ratio for "did you mean" in data problems and tags: its own
+# default, loose enough for a slip of two letters in a short key.
+CLOSE_RATIO = 0.6
+
+
 def close_matches(word: str, options: Iterable[str], n: int = 3) -> list[str]:
     """The options closest to a word, in their own spelling."""
     import difflib
 
     lower = {o.lower(): o for o in options}
-    found = difflib.get_close_matches(word.lower()[:200], list(lower), n=n, cutoff=0.6)
+    found = difflib.get_close_matches(word.lower()[:200], list(lower), n=n, cutoff=CLOSE_RATIO)
     return [lower[f] for f in found]
 
 

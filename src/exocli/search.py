@@ -49,6 +49,14 @@ FUZZY_CUTOFF = 75  # rapidfuzz ratio for a likely typo (gvdh -> gvhd)
 FUZZY_CHANGED_LETTER = 80  # below this only a swap of letters counts (milk is not mild)
 MAX_QUERY_WORDS = 16
 MAX_WORD = 40
+# A longer word a query word begins (exosome -> exosomes) counts a little
+# less for each letter it adds, never below PREFIX_FLOOR.
+PREFIX_FLOOR = 0.8
+PREFIX_STEP = 0.03
+NEAR_EXACT = 0.9  # variants this close decide how rare a word is
+WHOLE_TYPO = 88  # rapidfuzz ratio at which the whole query still names a record ("bone marow")
+NAME_RUN = 0.25  # a name spelt out by consecutive query words counts 0.25-0.5
+TAG_AS_NAME = 0.8  # a tag equal to the query (miR-21) counts nearly as a name
 
 STOP = frozenset("a al an and as at by et for from in into of on or the to with via vs versus".split())
 # Words of questions and requests that say nothing about the answer.
@@ -193,6 +201,10 @@ class _Term:
     dfs: dict[str, int] = field(default_factory=dict)  # variant -> records holding it
 
 
+def _prefix_weight(variant: str, stem: str) -> float:
+    return max(PREFIX_FLOOR, 1.0 - PREFIX_STEP * (len(variant) - len(stem)))
+
+
 def _variants(cat: Catalog, word: str, stem: str) -> tuple[dict[str, float], dict[str, int]]:
     """Index terms similar to a query word's stem, with similarity 0-1 and document counts."""
     out: dict[str, float] = {}
@@ -205,7 +217,7 @@ def _variants(cat: Catalog, word: str, stem: str) -> tuple[dict[str, float], dic
         return out, dfs
     if len(stem) >= 3:
         for v, d in cat.prefixed(stem):
-            out.setdefault(v, max(0.8, 1.0 - 0.03 * (len(v) - len(stem))))
+            out.setdefault(v, _prefix_weight(v, stem))
             dfs[v] = d
     if not df and len(word) >= 4:
         # NOTE: a word the index knows is no typo; skipping the fuzzy pass
@@ -267,12 +279,12 @@ def search(
         variants, dfs = _variants(cat, w, s)
         for v, where in annotated.items():
             if v == s or (len(s) >= 3 and not s.isdigit() and v.startswith(s)):
-                variants.setdefault(v, 1.0 if v == s else max(0.8, 1.0 - 0.03 * (len(v) - len(s))))
+                variants.setdefault(v, 1.0 if v == s else _prefix_weight(v, s))
                 dfs[v] = dfs.get(v, 0) + len({rid for rid, _, _ in where})
         common = [v for v in variants if dfs.get(v, 0) > COMMON]
         # NOTE: rarer words weigh more (inverse document frequency), so in
         # "milk exosomes" the word that singles out a record decides.
-        df = max((dfs[v] for v, sim in variants.items() if sim >= 0.9), default=0) or min(dfs.values(), default=1)
+        df = max((dfs[v] for v, sim in variants.items() if sim >= NEAR_EXACT), default=0) or min(dfs.values(), default=1)
         terms.append(_Term(w, s, variants, common, math.log(1.0 + total_docs / max(1, df)), dfs))
     if not any(t.variants for t in terms):
         return Hits()
@@ -525,15 +537,15 @@ def _coverage(cat: Catalog, rid: int, whole: str, typo: bool = False, query_word
         if c and whole in c:
             best = max(best, len(whole) / len(c))
         elif len(c) >= 3 and c in runs:
-            best = max(best, 0.25 + 0.25 * len(c) / len(whole))
+            best = max(best, NAME_RUN + NAME_RUN * len(c) / len(whole))
         elif c and fuzzy is not None and len(whole) >= 5:
             r = fuzzy.ratio(whole, c)
-            if r >= 88:
+            if r >= WHOLE_TYPO:
                 best = max(best, r / 100 * min(1.0, len(whole) / len(c)))
     # A tag equal to the query (a mechanism such as miR-21) is as good as a name.
     for name in ("mechanisms", "model", "vesicle"):
         if any(compact(v) == whole for v in rec.get(name) or ()):
-            best = max(best, 0.8)
+            best = max(best, TAG_AS_NAME)
     return best
 
 

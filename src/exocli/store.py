@@ -38,7 +38,7 @@ from . import model
 from .model import ENTITY_TYPES
 from .text import compact, fold, key_words, letter_runs
 
-LAYOUT = 6  # bump whenever the tables or what goes into them change
+LAYOUT = 7  # bump whenever the tables or what goes into them change
 KEEP = 8  # stores kept per cache folder (one per distinct set of data folders)
 # NOTE: a store this small is checked whole on every open (about 1 ms
 # for the bundled data); a big one (0.6 s for 100,000 studies) is trusted
