@@ -573,3 +573,20 @@ def test_shared_options_are_the_same_everywhere(command):
     if "--fields" in options:
         assert options["--fields"] == reference["--fields"]
     assert all(f.value in reference["-o"] for f in Format)
+
+
+@pytest.mark.parametrize(
+    "value,hint",
+    [
+        ("banana", "  `exo diseases` lists them"),
+        ("nosuch", "  `exo diseases` lists them"),
+        ("graft host", "  did you mean gvhd?"),
+        ("hart attack", "  did you mean mi?"),
+    ],
+)
+def test_did_you_mean_offers_only_names_close_to_the_value(value, hint):
+    """A value matching nothing gets the names it nearly spells, or is a good
+    part of; never short names sharing two letters with it."""
+    r = exo("studies", "--disease", value)
+    assert r.code == 1 and r.stdout == "", r
+    assert r.stderr.splitlines() == [f"Error: no disease matches {value!r}", hint], r

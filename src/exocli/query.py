@@ -21,7 +21,11 @@ from .text import compact, fold, words
 # rapidfuzz cut-offs for reading filter values (0-100).
 WORD_CLOSE = 85  # one word of a name nearly spelt (diabetis -> diabetes)
 VALUE_CLOSE = 82  # the whole value, in any word order ("diabetes type 2")
-SUGGEST_CLOSE = 50  # loose enough to offer "did you mean" when nothing matched
+# "Did you mean" when nothing matched: a name spelt nearly the same, or one
+# the value is a good part of, never a short name that merely shares two
+# letters with it (--disease banana is not "ra").
+SUGGEST_CLOSE = 60  # plain ratio of the value to a name
+SUGGEST_PART = 70  # weighted ratio, for names at least half as long as the value
 
 @dataclass
 class Resolution:
@@ -131,7 +135,9 @@ def resolve_names(what: str, value: str, candidates: list[tuple[str, list[str]]]
         top = found[0][1]
         keys = list(dict.fromkeys(flat[f[0]] for f in found if f[1] >= top - 2))
         return Resolution(what, value, keys, False)
-    near = process.extract(" ".join(vw)[:200], list(flat), scorer=fuzz.WRatio, limit=8, score_cutoff=SUGGEST_CLOSE)
+    q = " ".join(vw)[:200]
+    near = process.extract(q, list(flat), scorer=fuzz.ratio, limit=8, score_cutoff=SUGGEST_CLOSE)
+    near += process.extract(q, [n for n in flat if len(n) * 2 >= len(q)], scorer=fuzz.WRatio, limit=8, score_cutoff=SUGGEST_PART)
     suggestions = list(dict.fromkeys(flat[n[0]] for n in near))[:3]
     listed = f"`exo {_plural(what)}` lists them" if what in model.BY_NAME else "choose from: " + ", ".join(
         sorted({k for k, _ in candidates})[:20]
