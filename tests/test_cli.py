@@ -581,7 +581,7 @@ def test_shared_options_are_the_same_everywhere(command):
         ("banana", "  `exo diseases` lists them"),
         ("nosuch", "  `exo diseases` lists them"),
         ("graft host", "  did you mean gvhd?"),
-        ("hart attack", "  did you mean mi?"),
+        ("cardio", "  did you mean mi, myocardial-ischemia-reperfusion, stroke? Or, for a body system: --category cardiovascular"),
     ],
 )
 def test_did_you_mean_offers_only_names_close_to_the_value(value, hint):
