@@ -39,7 +39,6 @@ REVIEW_KEY = "Wei2021"
 # The review's reference list, repaired exactly as documented
 
 SEED = seed_path()
-NO_SEED = "the review text ../shared/seeds/000_13c9b063239dd67e.txt is not beside the project"
 
 # Titles that lost their hyphen (or gained a space) at a line break in the seed.
 HYPHEN_REPAIRS = {
@@ -494,6 +493,7 @@ def test_bibtex_read_back_by_bibtexparser(bibtex_text, citable):
         assert set(e) <= known
 
 
+@pytest.mark.slow
 def test_bibtex_read_back_by_pybtex(bibtex_text, citable):
     from pybtex.database import parse_string
 

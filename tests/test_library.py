@@ -168,6 +168,7 @@ def test_suggested_annotations_are_marked_shown_and_left_out_by_curated():
     assert doe["diseases"] == [] and doe["evidence"] is None and doe["suggested"] == ["diseases", "sources", "evidence"]
 
 
+@pytest.mark.slow
 def test_a_big_import_shows_a_progress_bar_on_a_terminal(tmp_path):
     from terminal import run_on_pty, visible
 

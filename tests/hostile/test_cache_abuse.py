@@ -223,6 +223,7 @@ def test_home_is_not_writable(tmp_path, clean):
 # -- many processes at once ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_eight_processes_at_once_on_an_empty_cache(tmp_path):
     """8 cold starts racing to build and write the same cache: all give the clean
     answer, silently, and the cache ends up as one complete file."""

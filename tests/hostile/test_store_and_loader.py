@@ -239,6 +239,7 @@ ODD_BREAKS = ["\x85", "\u2028", "\u2029", "\r", "\x0b", "\x0c", "\x1c", "\x1d", 
 
 
 @pytest.mark.parametrize("brk", ODD_BREAKS, ids=[f"U+{ord(b):04X}" for b in ODD_BREAKS])
+@pytest.mark.slow
 def test_a_big_file_is_read_as_tomllib_reads_it_whatever_the_line_breaks(tmp_path, brk):
     """A file over a megabyte is parsed in pieces cut at table headers; a
     header-looking text after an odd line break inside a comment is no header
@@ -575,6 +576,7 @@ def _chain(n: int, loop: bool = False) -> str:
     )
 
 
+@pytest.mark.slow
 def test_a_long_parent_chain_validates_and_loads(tmp_path):
     """20,000 diseases, each the parent of the next: the loop check is linear.
     Timeouts, not timed asserts: a cubic check takes hours here."""
@@ -597,6 +599,7 @@ def test_a_long_parent_loop_is_reported_briefly(tmp_path):
     assert "c0" in line and "20000" in line.replace(",", ""), line
 
 
+@pytest.mark.slow
 def test_ten_thousand_bad_records_are_reported(tmp_path):
     """Every problem located, each line found without rescanning the file."""
     n = 10_000
