@@ -341,3 +341,13 @@ def test_a_table_1_condition_keeps_matching_when_a_folder_adds_that_disease(tmp_
     shown = ok_json("show", "epilepsy", "--json", "--data", str(mine))
     assert shown["links"]["companies"] == ["the-cell-factory"]
     assert _keys("companies", "--disease", "pain") == ["regeneus"]
+
+
+def test_tagging_a_term_that_shares_a_key_names_the_term():
+    """gvhd is a disease and a term: tagging term:gvhd says term:gvhd, not gvhd."""
+    r = exo("tag", "term:gvhd", "mytag")
+    assert r.code == 0 and r.stdout == "" and r.stderr == "exo: term:gvhd: tags mytag\n", r
+    r = exo("tag", "gvhd", "other")
+    assert r.code == 0 and r.stderr == "exo: gvhd: tags other\n", r
+    r = exo("note", "term:gvhd", "hello")
+    assert r.code == 0 and r.stderr == "exo: term:gvhd: note saved\n", r

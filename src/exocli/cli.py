@@ -821,7 +821,7 @@ def tag(
     cat = _load(data)
     rid = _record_for(cat, key)
     after = annotations.tag(cat.annotation_key(rid), tags)
-    _say_tags(cat.keys[rid], after)
+    _say_tags(cat.annotation_key(rid), after)
 
 
 @app.command()
@@ -846,7 +846,7 @@ def untag(
     if missing:
         raise NotFound(f"tag of {cat.keys[rid]}", missing[0], has, hint=None if has else f"{cat.keys[rid]} has no tags")
     after = annotations.untag(cat.annotation_key(rid), tags)
-    _say_tags(cat.keys[rid], after)
+    _say_tags(cat.annotation_key(rid), after)
 
 
 @app.command()
@@ -870,7 +870,7 @@ def note(
 
     cat = _load(data)
     rid = _record_for(cat, key)
-    shown = cat.keys[rid]
+    shown = cat.annotation_key(rid)
     if clear:
         if text:
             raise UsageError("--clear takes no text", f"use `exo note {shown} --clear` alone")

@@ -1596,8 +1596,8 @@ class Outcome:
             where = s.origin.file + (f":{s.origin.line}" if s.origin.line is not None else "")
             lines.append(f"exo: skipped {one_line(str(s))} ({one_line(where)})")
         keys = ", ".join(s["key"] for s in self.studies[:10]) + (", ..." if len(self.studies) > 10 else "")
-        if dry_run:
-            lines.append(f"exo: would import {self._what()} into {one_line(into)}{self._counts()}" + (f": {keys}" if self.studies else ""))
+        if dry_run and self.studies:
+            lines.append(f"exo: would import {self._what()} into {one_line(into)}{self._counts()}: {keys}")
         elif self.written:
             lines.append(f"exo: imported {self._what()} into {one_line(into)}{self._counts()}: {keys}")
         return lines
