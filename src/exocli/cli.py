@@ -946,7 +946,8 @@ def open_(
     rec = cat.record(rid)
     url = link_of(rec)
     if url is None:
-        kind = "" if rec["type"] in ("study", "review") else f" (it is a {rec['type']}; studies have DOIs)"
+        has_doi = model.BY_NAME[rec["type"]].field("doi") is not None
+        kind = "" if has_doi else f" (it is a {rec['type']}; studies have DOIs)"
         raise NothingFound(f"{rec['key']} has no DOI to open{kind}")
     if print_:
         _write_text(url + "\n")

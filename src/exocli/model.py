@@ -203,6 +203,7 @@ class EntityType:
     fields: tuple[Field, ...]
     table: str | None = None  # records live under this sub-table (review.toml sections)
     narrower: str = "narrower"  # what `exo show` calls the records whose parent this is
+    label_with: tuple[str, ...] = ()  # fields said before the label ("GMP: good manufacturing practice")
 
     def field(self, name: str) -> Field | None:
         for f in self.fields:
@@ -366,6 +367,7 @@ TERM = EntityType(
         Field("disease", link="disease"),
         Field("source", link="source"),
     ),
+    label_with=("abbreviation",),
 )
 
 TOPIC = EntityType(
@@ -441,7 +443,7 @@ def names_of(record: dict) -> list[str]:
 def label(record: dict) -> str:
     """The one-line human name of a record."""
     t = BY_NAME[record["type"]]
+    if t.label_with:
+        return ": ".join(str(record.get(name) or "") for name in (*t.label_with, t.label_field))
     value = record.get(t.label_field)
-    if t is TERM:
-        return f"{record.get('abbreviation', '')}: {value or ''}"
     return str(value) if value is not None else record["key"]

@@ -95,13 +95,16 @@ MAX_LINKS = 100
 
 def _more_hint(rec: dict, name: str, more: int, ellipsis: str) -> str:
     """"… and 99,900 more; `exo studies --disease gvhd` lists them"."""
+    from ..query import LINKED, LISTING_FILTERS
+
     key = shlex.quote(rec["key"])
-    listing = {
-        ("disease", "studies"): f"exo studies --disease {key}",
-        ("source", "studies"): f"exo studies --source {key}",
-        ("topic", "studies"): f"exo studies --topic {key}",
-        ("disease", "companies"): f"exo companies --disease {key}",
-    }.get((rec["type"], name), f"exo show {shlex.quote(rec['type'] + ':' + rec['key'])} --json")
+    lister = model.BY_PLURAL.get(name)
+    listing = f"exo show {shlex.quote(rec['type'] + ':' + rec['key'])} --json"
+    # The listing of the linking type that takes this type as a filter.
+    if lister is model.STUDY and rec["type"] in LINKED:
+        listing = f"exo studies --{rec['type']} {key}"
+    elif lister is not None and rec["type"] in LISTING_FILTERS.get(lister.name, {}):
+        listing = f"exo {lister.plural} --{rec['type']} {key}"
     return f"{ellipsis} and {more:,} more; `{listing}` lists them"
 
 
