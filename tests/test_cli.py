@@ -590,3 +590,18 @@ def test_did_you_mean_offers_only_names_close_to_the_value(value, hint):
     r = exo("studies", "--disease", value)
     assert r.code == 1 and r.stdout == "", r
     assert r.stderr.splitlines() == [f"Error: no disease matches {value!r}", hint], r
+
+
+@pytest.mark.parametrize(
+    "args,message,hint",
+    [
+        (["studies", "-n", "0"], "Error: Invalid value for '--limit' / '-n': 0 is not in the range x>=1.", "  `exo studies --help` lists the options and what they take"),
+        (["studies", "--frobnicate"], "Error: No such option '--frobnicate'. Did you mean '--format'?", "  `exo studies --help` lists the options and what they take"),
+        (["show"], "Error: Missing argument 'KEY'.", "  `exo show --help` lists the options and what they take"),
+        (["nosuchcmd"], "Error: No such command 'nosuchcmd'.", "  `exo --help` lists the commands; `exo COMMAND --help` their options"),
+    ],
+)
+def test_click_usage_errors_speak_in_exos_voice(args, message, hint):
+    r = exo(*args)
+    assert r.code == 2 and r.stdout == "", r
+    assert r.stderr.splitlines() == [message, hint], r

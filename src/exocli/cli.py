@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, List, Optional
 
+import click
 import typer
 
 from .version import DATA_RELEASE, REVIEW_DOI, __version__
@@ -63,6 +64,24 @@ def _new_app() -> typer.Typer:
 
 
 app = _new_app()
+
+
+def _show_usage_error(self, file=None) -> None:  # noqa: ARG001 - click's signature
+    """Click's own usage errors (an unknown option, a value out of range) in
+    exo's one voice: "Error: WHAT", then what to try."""
+    ctx = getattr(self, "ctx", None)
+    # NOTE: the root's own name is "exo" whatever the program was called by.
+    path = "exo" + (ctx.command_path[len(ctx.find_root().info_name or "") :] if ctx is not None else "")
+    if path == "exo":
+        hint = "`exo --help` lists the commands; `exo COMMAND --help` their options"
+    else:
+        hint = f"`{path} --help` lists the options and what they take"
+    report(UsageError(self.format_message(), hint))
+
+
+# NOTE: click prints these itself (usage line, "Try ...", then "Error: ..."),
+# before exo's handler could see them; only exo runs in this process.
+click.exceptions.UsageError.show = _show_usage_error
 
 
 # -- shared options -----------------------------------------------------------
