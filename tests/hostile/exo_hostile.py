@@ -99,6 +99,18 @@ def run(args: list[str], env: dict, timeout: float = 60, **kw) -> subprocess.Com
     return subprocess.run([*EXO, *args], env=env, capture_output=True, timeout=timeout, **kw)
 
 
+def sql(path: Path, *statements: str) -> None:
+    """Run SQL statements on a store file (to plant damage or a foreign one)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for st in statements:
+            conn.execute(st)
+    finally:
+        conn.close()
+
+
 def cache_files(cache: Path) -> list[str]:
     return sorted(p.name for p in cache.iterdir()) if cache.is_dir() else []
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from exo_hostile import (
+    sql,
     EXO,
     assert_only_complete_caches,
     base_env,
@@ -96,17 +97,6 @@ def test_damaged_cache_file_is_rebuilt_silently(tmp_path, clean, damage):
     assert_only_complete_caches(cache)
 
 
-def _sql(path: Path, *statements: str) -> None:
-    import sqlite3
-
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        for st in statements:
-            conn.execute(st)
-    finally:
-        conn.close()
-
-
 FOREIGN = {
     # what an older or newer exo, or another program, may leave at the name
     "another-layout": ["UPDATE meta SET v = '1' WHERE k = 'layout'"],
@@ -129,7 +119,7 @@ def test_store_of_another_shape_is_rebuilt(tmp_path, clean, how):
     cache = tmp_path / "cache"
     env = base_env(cache=cache)
     path = the_cache_file(cache, env)
-    _sql(path, *FOREIGN[how])
+    sql(path, *FOREIGN[how])
     assert_same_as_clean(env, clean)
     assert_only_complete_caches(cache)
 

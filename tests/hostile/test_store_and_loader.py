@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import stat
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 from exocli.loader import bundled_data_dir, validate
 from conftest import write
 from exo_hostile import (
+    sql,
     assert_only_complete_caches,
     base_env,
     cache_files,
@@ -79,15 +79,6 @@ def warm(cache: Path, env: dict) -> Path:
     files = list(cache.glob("exo-*.sqlite3"))
     assert len(files) == 1, cache_files(cache)
     return files[0]
-
-
-def sql(path: Path, *statements: str) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        for st in statements:
-            conn.execute(st)
-    finally:
-        conn.close()
 
 
 PLANTED = "PLANTED by another user"
