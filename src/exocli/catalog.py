@@ -24,7 +24,7 @@ import sqlite3
 from typing import Callable, Iterable, Iterator
 
 from . import model
-from .errors import NotFound
+from .errors import NotFound, UsageError
 from .loader import bundled_data_dir, data_dirs, folders, library_dir, validate  # noqa: F401 - the public names
 from .model import ENTITY_TYPES
 from .store import COLUMN_CODE, TYPE_CODES, Damaged
@@ -227,6 +227,16 @@ class Catalog:
         if type_name is not None:
             rids = [r for r in rids if self.type_of(r) == type_name]
         return sorted(rids, key=lambda r: (self.types[r], r))
+
+    def require(self, key: str) -> int:
+        """The record a key (or name) names; UsageError for an empty one,
+        NotFound with the closest keys for one that names nothing."""
+        if not key.strip():
+            raise UsageError("empty key", "give a key such as Bruno2009 or gvhd; `exo search WORDS` finds one")
+        rid = self.find(key)
+        if rid is None:
+            raise NotFound("key", key, self.suggest_keys(key))
+        return rid
 
     def find(self, key: str) -> int | None:
         """A record by key, else by name (exo show CAP-2003)."""

@@ -670,13 +670,8 @@ def show(
     """
     from .views import detail
 
-    if not key.strip():
-        raise UsageError("empty key", "give a key such as Bruno2009 or gvhd; `exo search WORDS` finds one")
     cat = _load(data)
-    rid = cat.find(key)
-    if rid is None:
-        raise NotFound("key", key, cat.suggest_keys(key))
-    out.emit(detail(cat, rid))
+    out.emit(detail(cat, cat.require(key)))
 
 
 @app.command()
@@ -805,16 +800,6 @@ def stats(
 # -- your own library -------------------------------------------------------------
 
 
-def _record_for(cat, key: str) -> int:
-    """The id of the record a key names (exit 1 with the closest keys if none)."""
-    if not key.strip():
-        raise UsageError("empty key", "give a key such as Bruno2009 or gvhd; `exo search WORDS` finds one")
-    rid = cat.find(key)
-    if rid is None:
-        raise NotFound("key", key, cat.suggest_keys(key))
-    return rid
-
-
 def _say_tags(key: str, tags: list[str]) -> None:
     from .text import one_line
 
@@ -838,7 +823,7 @@ def tag(
     from . import annotations
 
     cat = _load(data)
-    rid = _record_for(cat, key)
+    rid = cat.require(key)
     after = annotations.tag(cat.annotation_key(rid), tags)
     _say_tags(cat.annotation_key(rid), after)
 
@@ -859,7 +844,7 @@ def untag(
     from . import annotations
 
     cat = _load(data)
-    rid = _record_for(cat, key)
+    rid = cat.require(key)
     has = cat.record(rid).get("tags") or []
     missing = [t for t in tags if t.strip().casefold() not in {h.casefold() for h in has}]
     if missing:
@@ -888,7 +873,7 @@ def note(
     from . import annotations
 
     cat = _load(data)
-    rid = _record_for(cat, key)
+    rid = cat.require(key)
     shown = cat.annotation_key(rid)
     if clear:
         if text:
@@ -961,7 +946,7 @@ def open_(
     from .views import link_of
 
     cat = _load(data)
-    rid = _record_for(cat, key)
+    rid = cat.require(key)
     rec = cat.record(rid)
     url = link_of(rec)
     if url is None:
